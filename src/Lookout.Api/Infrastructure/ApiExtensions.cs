@@ -1,0 +1,50 @@
+// The Api project's one Add… and one Map… extension.
+using System.Text.Json;
+using Lookout.Api.Ingest;
+using Lookout.Api.Read;
+using Lookout.Silo;
+
+namespace Lookout.Api;
+
+/// <summary>Registration and endpoint mapping of the Lookout process.</summary>
+public static class ApiExtensions
+{
+    /// <summary>Default listen address when none is configured (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>Kestrel:Endpoints</c>).</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Adds the silo, ingest and read services, JSON and problem details.</summary>
+    public static WebApplicationBuilder AddLookoutApi(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var hasUrls = !string.IsNullOrEmpty(configuration["urls"]) || !string.IsNullOrEmpty(configuration["http_ports"])
+            || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.Services.AddLookoutSilo();
+        builder.Services.AddIngest();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        });
+        return builder;
+    }
+
+    /// <summary>Adds the middleware: problem+json for errors.</summary>
+    public static WebApplication UseLookoutApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Maps ingest, read and health endpoints.</summary>
+    public static WebApplication MapLookoutEndpoints(this WebApplication app)
+    {
+        app.MapIngestEndpoints();
+        app.MapReadEndpoints();
+        app.MapHealthEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,16 @@
+// Lookout's process: ingest endpoints, read API and the co-hosted silo.
+using Lookout.Api;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddLookoutApi();
+
+var app = builder.Build();
+if (RebuildCommand.IsRequested(args)) return await RebuildCommand.RunAsync(app, args);
+
+app.UseLookoutApi();
+app.MapLookoutEndpoints();
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, public so tests can host it with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
+public partial class Program;

@@ -1,0 +1,64 @@
+// JSON shapes of the read API (snake_case on the wire, times in UTC).
+using System.Text.Json;
+
+namespace Lookout.Api.Read;
+
+/// <summary><c>GET /api/apps</c>.</summary>
+/// <param name="Apps">Every application, most recently seen first.</param>
+public sealed record AppsResponse(IReadOnlyList<AppItem> Apps);
+
+/// <summary>One application.</summary>
+/// <param name="App">Id.</param>
+/// <param name="Total">Reports stored.</param>
+/// <param name="Noise">Reports with a noise verdict.</param>
+/// <param name="FirstSeen">First receipt (UTC).</param>
+/// <param name="LastSeen">Last receipt (UTC).</param>
+public sealed record AppItem(string App, long Total, long Noise, DateTime FirstSeen, DateTime LastSeen);
+
+/// <summary>A value and its count.</summary>
+/// <param name="Value">Dimension value.</param>
+/// <param name="Count">Reports.</param>
+public sealed record ValueCount(string Value, long Count);
+
+/// <summary><c>GET /api/apps/{app}/counts</c>.</summary>
+/// <param name="App">Application.</param>
+/// <param name="Since">Start of the window (hour-aligned, UTC).</param>
+/// <param name="Until">End of the window (UTC).</param>
+/// <param name="Total">Every accepted report in the window.</param>
+/// <param name="Noise">Reports with a noise verdict.</param>
+/// <param name="Dimensions">Top values per dimension, non-noise reports only (except noise_reason).</param>
+public sealed record CountsResponse(string App, DateTime Since, DateTime Until, long Total, long Noise,
+    IReadOnlyDictionary<string, IReadOnlyList<ValueCount>> Dimensions);
+
+/// <summary><c>GET /api/apps/{app}/series</c>.</summary>
+/// <param name="App">Application.</param>
+/// <param name="Dimension">The dimension.</param>
+/// <param name="Step">Step, such as <c>1h</c>.</param>
+/// <param name="Since">First point.</param>
+/// <param name="Until">End of the window.</param>
+/// <param name="Series">One series per value, top values first.</param>
+public sealed record SeriesResponse(string App, string Dimension, string Step, DateTime Since, DateTime Until, IReadOnlyList<SeriesItem> Series);
+
+/// <summary>One value's points.</summary>
+/// <param name="Value">Dimension value.</param>
+/// <param name="Total">Sum over the window.</param>
+/// <param name="Points">One point per step, zeros included.</param>
+public sealed record SeriesItem(string Value, long Total, IReadOnlyList<SeriesPoint> Points);
+
+/// <summary>A point of a series.</summary>
+/// <param name="T">Start of the step (UTC).</param>
+/// <param name="Count">Reports in the step.</param>
+public sealed record SeriesPoint(DateTime T, long Count);
+
+/// <summary><c>GET /api/apps/{app}/reports</c>.</summary>
+/// <param name="Reports">Newest first.</param>
+/// <param name="Next">Cursor for the next page (<c>before=</c>), or null at the end.</param>
+public sealed record ReportsResponse(IReadOnlyList<ReportItem> Reports, string? Next);
+
+/// <summary>A stored report as the read API shows it.</summary>
+public sealed record ReportItem(
+    string Id, DateTime ReceivedAt, string App, string Type, string? Url, string? ReportHost, string? Path, string? Referrer,
+    string? BlockedUrl, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective, string Disposition,
+    string? Classification, bool Noise, string? NoiseReason, int? StatusCode, string? SourceFile, int? LineNumber,
+    int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
+    JsonElement Body);

@@ -1,0 +1,68 @@
+// since/until query parameters: ISO-8601 times or durations back from now (24h, 7d, 30m).
+using System.Globalization;
+
+namespace Lookout.Api.Read;
+
+/// <summary>A read window. <see cref="Since"/> is floored to the hour because counts are hourly.</summary>
+/// <param name="Since">Start, inclusive, hour-aligned.</param>
+/// <param name="Until">End, exclusive.</param>
+internal readonly record struct TimeWindow(DateTimeOffset Since, DateTimeOffset Until)
+{
+    public static readonly TimeSpan DefaultLength = TimeSpan.FromHours(24);
+
+    public static bool TryRead(IQueryCollection query, DateTimeOffset now, out TimeWindow window, out string? error)
+    {
+        window = default;
+        error = null;
+        var until = now;
+        var untilText = query["until"].ToString();
+        if (untilText.Length > 0 && !TryParseTime(untilText, now, out until))
+        {
+            error = "'until' must be an ISO-8601 time or a duration such as 24h.";
+            return false;
+        }
+        var since = until - DefaultLength;
+        var sinceText = query["since"].ToString();
+        if (sinceText.Length > 0 && !TryParseTime(sinceText, now, out since))
+        {
+            error = "'since' must be an ISO-8601 time or a duration such as 24h.";
+            return false;
+        }
+        since = Lookout.Grains.Counting.CountRules.Bucket(since);
+        if (since >= until)
+        {
+            error = "'since' must be before 'until'.";
+            return false;
+        }
+        window = new TimeWindow(since, until);
+        return true;
+    }
+
+    /// <summary>Parses <c>30m</c>, <c>24h</c>, <c>7d</c>, <c>2w</c>.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000)
+            return false;
+        duration = char.ToLowerInvariant(text[^1]) switch
+        {
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            'w' => TimeSpan.FromDays(7 * n),
+            _ => TimeSpan.Zero,
+        };
+        return duration > TimeSpan.Zero;
+    }
+
+    private static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset at)
+    {
+        if (TryParseDuration(text, out var ago))
+        {
+            at = now - ago;
+            return true;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at)
+            && at.Year is > 1970 and < 9999;
+    }
+}

@@ -1,0 +1,25 @@
+// Events of the application grain: immutable, past tense.
+using Lookout.Grains.Reports;
+
+namespace Lookout.Grains.Applications;
+
+/// <summary>Base of the application grain's events.</summary>
+public abstract record ApplicationEvent;
+
+/// <summary>A report was accepted for an application. This is the raw event stored per report.</summary>
+/// <param name="Id">Time-ordered id (UUIDv7 from the receipt time), unique across silos.</param>
+/// <param name="App">Application id.</param>
+/// <param name="Report">The normalized report.</param>
+public sealed record ReportAccepted(Guid Id, string App, Report Report) : ApplicationEvent;
+
+/// <summary>A flush took every pending report into a batch.</summary>
+/// <param name="BatchId">The batch's id, used for idempotent commits.</param>
+public sealed record FlushStarted(Guid BatchId) : ApplicationEvent;
+
+/// <summary>The in-flight batch committed.</summary>
+/// <param name="BatchId">The batch.</param>
+public sealed record BatchCommitted(Guid BatchId) : ApplicationEvent;
+
+/// <summary>The in-flight batch could not be committed; its callers got an error.</summary>
+/// <param name="BatchId">The batch.</param>
+public sealed record BatchFailed(Guid BatchId) : ApplicationEvent;

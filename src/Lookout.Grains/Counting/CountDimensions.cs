@@ -1,0 +1,113 @@
+// Which counters a report increments: the single definition shared by live counting and rebuild.
+namespace Lookout.Grains.Counting;
+
+/// <summary>The dimensions Lookout counts per application and hour.</summary>
+public static class Dimensions
+{
+    /// <summary>Every accepted report, noise included (value <see cref="All"/>).</summary>
+    public const string Total = "total";
+    /// <summary>Every report with a noise verdict (value <see cref="All"/>).</summary>
+    public const string Noise = "noise";
+    /// <summary>Report type.</summary>
+    public const string Type = "type";
+    /// <summary>Blocked host.</summary>
+    public const string BlockedHost = "blocked_host";
+    /// <summary>Effective directive.</summary>
+    public const string EffectiveDirective = "effective_directive";
+    /// <summary>Violated directive.</summary>
+    public const string ViolatedDirective = "violated_directive";
+    /// <summary>Classification.</summary>
+    public const string Classification = "classification";
+    /// <summary>Document host.</summary>
+    public const string ReportHost = "report_host";
+    /// <summary>Browser family and major version.</summary>
+    public const string Browser = "browser";
+    /// <summary>Disposition.</summary>
+    public const string Disposition = "disposition";
+    /// <summary>Noise reason (counts noise reports only).</summary>
+    public const string NoiseReason = "noise_reason";
+    /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
+    public const string All = "all";
+
+    /// <summary>The dimensions the counts endpoint lists, in its order.</summary>
+    public static IReadOnlyList<string> Listed { get; } =
+        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason];
+
+    /// <summary>Every dimension that has counters, including the totals.</summary>
+    public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed];
+}
+
+/// <summary>The fields of a report that counting reads; built from a live report or a stored row.</summary>
+/// <param name="ReceivedAt">Receipt time; its hour is the bucket.</param>
+/// <param name="Type">Report type.</param>
+/// <param name="BlockedHost">Blocked host.</param>
+/// <param name="EffectiveDirective">Effective directive.</param>
+/// <param name="ViolatedDirective">Violated directive.</param>
+/// <param name="Classification">Classification.</param>
+/// <param name="ReportHost">Document host.</param>
+/// <param name="Browser">Browser family.</param>
+/// <param name="BrowserMajor">Browser major version.</param>
+/// <param name="Disposition">Disposition.</param>
+/// <param name="NoiseReason">Noise reason or null.</param>
+public readonly record struct CountSource(
+    DateTimeOffset ReceivedAt, string Type, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective,
+    string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason);
+
+/// <summary>One counter: application hour bucket, dimension and value.</summary>
+/// <param name="Bucket">Start of the hour (UTC).</param>
+/// <param name="Dimension">One of <see cref="Dimensions"/>.</param>
+/// <param name="Value">The dimension's value.</param>
+public readonly record struct CountKey(DateTimeOffset Bucket, string Dimension, string Value);
+
+/// <summary>A counter increment.</summary>
+/// <param name="Key">The counter.</param>
+/// <param name="Count">How much to add.</param>
+public readonly record struct CountDelta(CountKey Key, long Count);
+
+/// <summary>Maps a report to the counters it increments. Noise reports count in <c>total</c>, <c>noise</c>
+/// and <c>noise_reason</c> only, so dashboards show the signal without the noise.</summary>
+public static class CountRules
+{
+    /// <summary>Longest counted value; longer values are cut so one hostile report cannot bloat a table.</summary>
+    public const int MaxValueLength = 256;
+
+    /// <summary>The hour bucket of a time.</summary>
+    public static DateTimeOffset Bucket(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
+    }
+
+    /// <summary>Adds one to every counter <paramref name="source"/> increments.</summary>
+    public static void AddTo(in CountSource source, IDictionary<CountKey, long> counts)
+    {
+        var bucket = Bucket(source.ReceivedAt);
+        Add(counts, bucket, Dimensions.Total, Dimensions.All);
+        if (source.NoiseReason is not null)
+        {
+            Add(counts, bucket, Dimensions.Noise, Dimensions.All);
+            Add(counts, bucket, Dimensions.NoiseReason, source.NoiseReason);
+            return;
+        }
+        Add(counts, bucket, Dimensions.Type, source.Type);
+        Add(counts, bucket, Dimensions.BlockedHost, source.BlockedHost);
+        Add(counts, bucket, Dimensions.EffectiveDirective, source.EffectiveDirective);
+        Add(counts, bucket, Dimensions.ViolatedDirective, source.ViolatedDirective);
+        Add(counts, bucket, Dimensions.Classification, source.Classification);
+        Add(counts, bucket, Dimensions.ReportHost, source.ReportHost);
+        Add(counts, bucket, Dimensions.Browser, BrowserLabel(source.Browser, source.BrowserMajor));
+        Add(counts, bucket, Dimensions.Disposition, source.Disposition);
+    }
+
+    /// <summary>"Chrome 125", or the family alone when the version is unknown.</summary>
+    public static string? BrowserLabel(string? browser, string? major)
+        => browser is null ? null : major is null ? browser : $"{browser} {major}";
+
+    private static void Add(IDictionary<CountKey, long> counts, DateTimeOffset bucket, string dimension, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return;
+        if (value.Length > MaxValueLength) value = value[..MaxValueLength];
+        var key = new CountKey(bucket, dimension, value);
+        counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
+    }
+}

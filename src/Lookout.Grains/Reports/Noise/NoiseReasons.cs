@@ -1,0 +1,15 @@
+// Named reasons a report is flagged as noise.
+namespace Lookout.Grains.Reports.Noise;
+
+/// <summary>The built-in noise reasons. A reason is a value: it is stored and counted per application.</summary>
+public static class NoiseReasons
+{
+    /// <summary>Caused by a browser extension, not by the site.</summary>
+    public const string BrowserExtension = "browser_extension";
+    /// <summary>The document is not an http(s) page (about:blank, file:, an anonymised placeholder).</summary>
+    public const string NonWebDocument = "non_web_document";
+    /// <summary>The blocked value tells nothing an operator could act on (<c>null</c>, <c>about</c>, …).</summary>
+    public const string Unactionable = "unactionable";
+    /// <summary>The document is on a development host.</summary>
+    public const string Localhost = "localhost";
+}

@@ -1,0 +1,43 @@
+// HPKP (RFC 7469 §3), Expect-CT (RFC 9163 §3) and Expect-Staple reports: retired, kept cheap but correct.
+using System.Text.Json;
+using Lookout.Grains.Reports.Parsing;
+
+namespace Lookout.Grains.Reports.Normalization;
+
+/// <summary>Normalizes certificate reports. Their document is <c>https://{hostname}/</c>.</summary>
+internal static class CertificateNormalizer
+{
+    public static Report Normalize(string type, JsonElement report, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    {
+        var f = Fields.Of(report);
+        var hostname = f.String("hostname")?.Trim();
+        var url = string.IsNullOrEmpty(hostname) ? null : $"https://{hostname}/";
+        var ua = context.UserAgentHeader is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(context.UserAgentHeader);
+        // RFC 9163's failure-mode says whether the policy was enforced; HPKP and Staple never say.
+        var disposition = DispositionRule.From(f.String("failure-mode"), context.Enforced);
+        var classification = type switch
+        {
+            ReportTypes.Hpkp => "pin_validation_failure",
+            ReportTypes.ExpectCt => "ct_requirement_failure",
+            _ => f.String("response-status")?.ToLowerInvariant() ?? "staple_failure",
+        };
+        return new Report
+        {
+            Type = type,
+            ReceivedAt = context.ReceivedAt,
+            Url = url,
+            ReportHost = UrlParts.NormalizeHost(hostname),
+            Path = url is null ? null : "/",
+            Disposition = disposition,
+            Classification = classification,
+            UserAgent = context.UserAgentHeader,
+            Browser = ua.Browser,
+            BrowserMajor = ua.BrowserMajor,
+            Os = ua.Os,
+            Env = context.Env,
+            Release = context.Release,
+            StatusCode = context.PageStatus,
+            Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, report, null, renameLegacyKeys: false, options.UrlPrivacy),
+        };
+    }
+}

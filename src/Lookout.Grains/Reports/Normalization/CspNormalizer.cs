@@ -1,0 +1,118 @@
+// Legacy report-uri and Reporting API CSP violations into the canonical record.
+using System.Text.Json;
+using Lookout.Grains.Reports.Classification;
+using Lookout.Grains.Reports.Noise;
+using Lookout.Grains.Reports.Parsing;
+
+namespace Lookout.Grains.Reports.Normalization;
+
+/// <summary>Normalizes CSP violations. Both shapes are read with the same folded keys: the legacy
+/// <c>document-uri</c> and the Reporting API's <c>documentURL</c> differ only in spelling.</summary>
+internal static class CspNormalizer
+{
+    /// <summary>A legacy <c>csp-report</c> object (wrapper already removed).</summary>
+    public static Report Legacy(JsonElement report, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    {
+        var f = Fields.Of(report);
+        // Firefox <= 13 sent no document-uri, only the request line "GET http://host/path HTTP/1.1".
+        var document = f.String("document-uri") ?? f.String("document-url") ?? RequestLineUrl(f.String("request"));
+        var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(document, options.UrlPrivacy),
+            context.UserAgentHeader, 0, report, null, renameLegacyKeys: true, options.UrlPrivacy);
+        return Build(f, document, context.UserAgentHeader, 0, body, context, options, userAgents);
+    }
+
+    /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope).</summary>
+    public static Report ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    {
+        var envelope = Fields.Of(entry);
+        var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
+        var f = bodyElement is { } be ? Fields.Of(be) : Fields.Of(default);
+        var document = f.String("document-url") ?? f.String("document-uri") ?? envelope.String("url");
+        var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
+        var age = Math.Max(0, envelope.Long("age") ?? 0);
+        var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(envelope.String("url") ?? document, options.UrlPrivacy),
+            userAgent, age, bodyElement, entry, renameLegacyKeys: false, options.UrlPrivacy);
+        return Build(f, document, userAgent, age, body, context, options, userAgents);
+    }
+
+    private static Report Build(Fields f, string? document, string? userAgent, long age, string body,
+        IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    {
+        var violatedRaw = f.String("violated-directive");
+        var effective = Directives.Effective(f.String("effective-directive"), violatedRaw);
+        var blockedRaw = f.String("blocked-uri") ?? f.String("blocked-url");
+        // X-CSP sentences ("inline script base restriction") say what was blocked better than blocked-uri "self".
+        var blocked = Directives.LegacySentenceKeyword(violatedRaw) is { } keyword
+            ? BlockedResource.Read(keyword)
+            : BlockedResource.Read(blockedRaw);
+        var reportHost = UrlParts.Host(document);
+        var sourceFile = f.String("source-file");
+        var sample = f.String("script-sample") ?? f.String("sample");
+        var ua = userAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(userAgent);
+        return new Report
+        {
+            Type = ReportTypes.CspViolation,
+            ReceivedAt = context.ReceivedAt,
+            Url = UrlParts.Scrub(document, options.UrlPrivacy),
+            ReportHost = reportHost,
+            Path = UrlParts.Path(document),
+            Referrer = UrlParts.Scrub(NullIfEmpty(f.String("referrer")), options.UrlPrivacy),
+            BlockedUrl = blockedRaw is null ? blocked.Normalized : UrlParts.Scrub(blockedRaw, options.UrlPrivacy),
+            BlockedHost = blocked.Host,
+            EffectiveDirective = effective,
+            ViolatedDirective = Directives.FirstToken(violatedRaw),
+            Disposition = DispositionRule.From(f.String("disposition"), context.Enforced),
+            Classification = CspClassifier.Classify(blocked, effective, document, reportHost, sourceFile),
+            NoiseReason = NoiseRules.Evaluate(new NoiseInput(document, reportHost, blocked, sourceFile, sample)),
+            StatusCode = f.Int("status-code") ?? context.PageStatus,
+            SourceFile = UrlParts.Scrub(NullIfEmpty(sourceFile), options.UrlPrivacy),
+            LineNumber = f.Int("line-number"),
+            ColumnNumber = f.Int("column-number"),
+            Sample = NullIfEmpty(sample),
+            UserAgent = userAgent,
+            Browser = ua.Browser,
+            BrowserMajor = ua.BrowserMajor,
+            Os = ua.Os,
+            Env = context.Env,
+            Release = context.Release,
+            AgeMs = age,
+            Body = body,
+        };
+    }
+
+    /// <summary>The URL in an HTTP request line such as <c>GET http://host/p HTTP/1.1</c>.</summary>
+    internal static string? RequestLineUrl(string? requestLine)
+    {
+        if (string.IsNullOrWhiteSpace(requestLine)) return null;
+        var parts = requestLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length >= 2 ? parts[1] : null;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>How a disposition is decided: the report's own word, else the endpoint's <c>enforced</c> extra.</summary>
+internal static class DispositionRule
+{
+    /// <summary>Maps <c>enforce</c>, <c>report</c>, <c>reporting</c> (COOP/COEP) and <c>report-only</c>;
+    /// anything else falls back to the endpoint's extra, then to unknown.</summary>
+    public static string From(string? reported, bool? enforcedExtra)
+    {
+        switch (reported?.Trim().ToLowerInvariant())
+        {
+            case "enforce":
+            case "enforced":
+                return Dispositions.Enforce;
+            case "report":
+            case "reporting":
+            case "report-only":
+                return Dispositions.Report;
+        }
+        return enforcedExtra switch
+        {
+            true => Dispositions.Enforce,
+            false => Dispositions.Report,
+            null => Dispositions.Unknown,
+        };
+    }
+}

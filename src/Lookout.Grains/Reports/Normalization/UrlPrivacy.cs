@@ -1,0 +1,21 @@
+// How much of a URL's query Lookout keeps when it stores a report.
+namespace Lookout.Grains.Reports.Normalization;
+
+/// <summary>What happens to query strings in stored URLs. Fragments are always removed.</summary>
+public enum UrlPrivacy
+{
+    /// <summary>Keep parameter names, drop their values (<c>?q=secret&amp;p=2</c> becomes <c>?q=&amp;p=</c>). The default.</summary>
+    StripQueryValues,
+    /// <summary>Drop the whole query string.</summary>
+    StripQuery,
+    /// <summary>Keep the query string as the browser sent it.</summary>
+    KeepQuery,
+}
+
+/// <summary>Options of the pure normalizer, supplied by the host from configuration.</summary>
+/// <param name="UrlPrivacy">How stored URLs treat query strings.</param>
+public sealed record NormalizationOptions(UrlPrivacy UrlPrivacy = UrlPrivacy.StripQueryValues)
+{
+    /// <summary>The defaults: query values stripped.</summary>
+    public static NormalizationOptions Default { get; } = new();
+}

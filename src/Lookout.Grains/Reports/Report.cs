@@ -1,0 +1,94 @@
+// The canonical report record every format is normalized into.
+namespace Lookout.Grains.Reports;
+
+/// <summary>
+/// One browser report in Lookout's canonical form: the Reporting API's envelope (<see cref="Type"/>,
+/// <see cref="Url"/>, <see cref="UserAgent"/>, <see cref="AgeMs"/>, <see cref="Body"/>) plus the derived
+/// fields the read API serves and filters on. Absent values are <c>null</c>.
+/// </summary>
+public sealed record Report
+{
+    /// <summary>Normalized report type, one of <see cref="ReportTypes"/> or the original type string.</summary>
+    public required string Type { get; init; }
+    /// <summary>When Lookout received the report (UTC).</summary>
+    public required DateTimeOffset ReceivedAt { get; init; }
+    /// <summary>The document the report is about, fragment removed, query values scrubbed.</summary>
+    public string? Url { get; init; }
+    /// <summary>Host of <see cref="Url"/>, lowercased, no port, no leading <c>www.</c>.</summary>
+    public string? ReportHost { get; init; }
+    /// <summary>Path of <see cref="Url"/>.</summary>
+    public string? Path { get; init; }
+    /// <summary>The referrer the browser reported, scrubbed like <see cref="Url"/>.</summary>
+    public string? Referrer { get; init; }
+    /// <summary>The blocked resource as reported (scrubbed), or a keyword such as <c>inline</c>.</summary>
+    public string? BlockedUrl { get; init; }
+    /// <summary>Host of the blocked resource, for http, https, ws and wss only.</summary>
+    public string? BlockedHost { get; init; }
+    /// <summary>The directive that was enforced, e.g. <c>img-src</c>.</summary>
+    public string? EffectiveDirective { get; init; }
+    /// <summary>First token of the violated directive as the browser sent it.</summary>
+    public string? ViolatedDirective { get; init; }
+    /// <summary><c>enforce</c>, <c>report</c> or <c>unknown</c>.</summary>
+    public string Disposition { get; init; } = Dispositions.Unknown;
+    /// <summary>What kind of problem this is (fixed vocabulary for CSP, natural classes for others).</summary>
+    public string? Classification { get; init; }
+    /// <summary>Why the report is considered noise, or <c>null</c> when it is not.</summary>
+    public string? NoiseReason { get; init; }
+    /// <summary>Whether the report carries a noise verdict.</summary>
+    public bool Noise => NoiseReason is not null;
+    /// <summary>HTTP status of the page (or of the request, for NEL).</summary>
+    public int? StatusCode { get; init; }
+    /// <summary>Script or document the violation came from.</summary>
+    public string? SourceFile { get; init; }
+    /// <summary>Line in <see cref="SourceFile"/>.</summary>
+    public int? LineNumber { get; init; }
+    /// <summary>Column in <see cref="SourceFile"/>.</summary>
+    public int? ColumnNumber { get; init; }
+    /// <summary>The first characters of the offending script or style, when sent.</summary>
+    public string? Sample { get; init; }
+    /// <summary>The user agent the report came with.</summary>
+    public string? UserAgent { get; init; }
+    /// <summary>Browser family, e.g. <c>Chrome</c>.</summary>
+    public string? Browser { get; init; }
+    /// <summary>Browser major version, e.g. <c>125</c>.</summary>
+    public string? BrowserMajor { get; init; }
+    /// <summary>Operating system family.</summary>
+    public string? Os { get; init; }
+    /// <summary>Deployment environment from the endpoint's query string.</summary>
+    public string? Env { get; init; }
+    /// <summary>Release from the endpoint's query string.</summary>
+    public string? Release { get; init; }
+    /// <summary>How old the report was when it arrived, in milliseconds.</summary>
+    public long AgeMs { get; init; }
+    /// <summary>The report in Reporting API shape (<c>type</c>, <c>url</c>, <c>user_agent</c>, <c>age</c>,
+    /// <c>body</c>) as compact JSON.</summary>
+    public required string Body { get; init; }
+}
+
+/// <summary>The normalized report types.</summary>
+public static class ReportTypes
+{
+    /// <summary>Content Security Policy violation, legacy or Reporting API.</summary>
+    public const string CspViolation = "csp-violation";
+    /// <summary>HTTP Public Key Pinning failure (RFC 7469).</summary>
+    public const string Hpkp = "hpkp";
+    /// <summary>Expect-CT failure (RFC 9163).</summary>
+    public const string ExpectCt = "expect-ct";
+    /// <summary>Expect-Staple failure.</summary>
+    public const string ExpectStaple = "expect-staple";
+    /// <summary>Network Error Logging.</summary>
+    public const string NetworkError = "network-error";
+    /// <summary>Used as the type of a report whose type could not be told.</summary>
+    public const string Unknown = "unknown";
+}
+
+/// <summary>Disposition values.</summary>
+public static class Dispositions
+{
+    /// <summary>The policy was enforced.</summary>
+    public const string Enforce = "enforce";
+    /// <summary>Report-only.</summary>
+    public const string Report = "report";
+    /// <summary>Neither the report nor the endpoint said.</summary>
+    public const string Unknown = "unknown";
+}

@@ -1,0 +1,45 @@
+// The pure entry point: a request body in, canonical reports (or a named refusal) out.
+using Lookout.Grains.Reports.Normalization;
+using Lookout.Grains.Reports.Parsing;
+
+namespace Lookout.Grains.Reports;
+
+/// <summary>The outcome of reading one request body.</summary>
+/// <param name="Reports">The reports read, in payload order.</param>
+/// <param name="RejectedEntries">Items of a batch that were not report objects; their siblings are kept.</param>
+/// <param name="Error">Why the whole payload was refused, or <see cref="PayloadError.None"/>.</param>
+public sealed record IngestResult(IReadOnlyList<Report> Reports, int RejectedEntries, PayloadError Error)
+{
+    internal static IngestResult Failed(PayloadError error, int rejected = 0) => new([], rejected, error);
+}
+
+/// <summary>Parses, normalizes, classifies and noise-checks a request body. Pure: everything from the
+/// outside world comes in through <see cref="IngestContext"/>; the result depends on nothing else.</summary>
+public static class ReportPipeline
+{
+    /// <summary>Reads every report in <paramref name="body"/>.</summary>
+    public static IngestResult Process(ReadOnlyMemory<byte> body, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents = null)
+    {
+        var error = PayloadReader.TryParse(body, out var document);
+        if (error != PayloadError.None || document is null) return IngestResult.Failed(error);
+        using (document)
+        {
+            var entries = PayloadReader.Entries(document.RootElement, out var rejected);
+            if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
+            var reports = new List<Report>(entries.Count);
+            foreach (var entry in entries) reports.Add(Normalize(entry, context, options, userAgents));
+            return new IngestResult(reports, rejected, PayloadError.None);
+        }
+    }
+
+    private static Report Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+        => entry.Format switch
+        {
+            EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Element, context, options, userAgents),
+            EntryFormat.ReportingApi => ReportingApiNormalizer.Normalize(entry.Element, context, options, userAgents),
+            EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Element, context, options, userAgents),
+            EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Element, context, options, userAgents),
+            EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Element, context, options, userAgents),
+            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options, userAgents) with { Type = ReportTypes.Unknown },
+        };
+}

@@ -1,0 +1,69 @@
+// One call that registers the grain host, the grains, storage and the silo's lifecycle.
+using Lookout.Grains.Applications;
+using Lookout.Grains.Runtime;
+using Lookout.Grains.Storage;
+using Lookout.Silo.Hosting;
+using Lookout.Silo.Storage;
+using Lookout.Silo.Storage.Postgres;
+using Lookout.Silo.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Lookout.Silo;
+
+/// <summary>Registration of the silo in a host's services.</summary>
+public static class SiloServiceCollectionExtensions
+{
+    /// <summary>Adds the grain host, <see cref="IApplicationGrain"/>, the configured storage provider
+    /// (<c>Lookout:Storage</c>) and a hosted service that migrates storage on start and deactivates every
+    /// grain (flushing it) on stop.</summary>
+    public static IServiceCollection AddLookoutSilo(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration("Lookout:Storage")
+            .Validate(o => o.Provider != StorageProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Lookout:Storage:ConnectionString is required when Lookout:Storage:Provider is postgres.")
+            .ValidateOnStart();
+        services.AddOptions<GrainHostOptions>().BindConfiguration("Lookout:Silo")
+            .Validate(o => o.CollectionAge > TimeSpan.Zero && o.CollectionQuantum > TimeSpan.Zero, "Lookout:Silo times must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<ApplicationGrainOptions>().BindConfiguration("Lookout:Grains")
+            .Validate(o => o.MaxPendingReports > 0 && o.CommitAttempts > 0, "Lookout:Grains values must be positive.")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(CreateStorage);
+        services.AddSingleton<IReportJournal>(sp => (IReportJournal)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
+
+        var registry = new GrainTypeRegistry();
+        registry.Add<IApplicationGrain, ApplicationGrain>();
+        services.AddSingleton(registry);
+        services.AddSingleton(sp => new GrainHost(sp, sp.GetRequiredService<GrainTypeRegistry>(),
+            sp.GetRequiredService<IOptions<GrainHostOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GrainHost>>()));
+        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainHost>());
+        services.AddHostedService<SiloLifecycle>();
+        return services;
+    }
+
+    private static StorageBackend CreateStorage(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        return options.Provider switch
+        {
+            StorageProvider.Postgres => new StorageBackend(new PostgresStorage(
+                new NpgsqlDataSourceBuilder(options.EffectiveConnectionString).Build(), sp.GetRequiredService<ILogger<PostgresStorage>>())),
+            _ => new StorageBackend(new SqliteStorage(options, sp.GetRequiredService<ILogger<SqliteStorage>>())),
+        };
+    }
+}
+
+/// <summary>Holds the one storage object that serves as journal, reader and admin; disposes it.</summary>
+internal sealed class StorageBackend(object instance) : IAsyncDisposable
+{
+    public object Instance { get; } = instance;
+
+    public ValueTask DisposeAsync() => Instance is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
+}

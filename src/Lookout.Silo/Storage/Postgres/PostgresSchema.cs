@@ -1,0 +1,79 @@
+// Numbered PostgreSQL migrations. Never edit a shipped one: add the next number.
+namespace Lookout.Silo.Storage.Postgres;
+
+/// <summary>The PostgreSQL schema as an ordered list of migrations.</summary>
+internal static class PostgresSchema
+{
+    /// <summary>Advisory lock key that serializes migrations across silos starting together.</summary>
+    public const long MigrationLockKey = 0x4C6F6F6B6F7574; // "Lookout"
+
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            -- Raw events. The primary key leads with app (sharding) and holds received_at (the future
+            -- time-partition key must be part of it).
+            create table lookout_reports (
+                app text not null,
+                id uuid not null,
+                received_at timestamptz not null,
+                batch_id uuid not null,
+                type text not null,
+                url text,
+                report_host text,
+                path text,
+                referrer text,
+                blocked_url text,
+                blocked_host text,
+                effective_directive text,
+                violated_directive text,
+                disposition text not null,
+                classification text,
+                noise_reason text,
+                status_code integer,
+                source_file text,
+                line_number integer,
+                column_number integer,
+                sample text,
+                user_agent text,
+                browser text,
+                browser_major text,
+                os text,
+                env text,
+                release text,
+                age_ms bigint not null,
+                body jsonb not null,
+                primary key (app, received_at, id)
+            );
+            -- Newest-first listing: ids are UUIDv7, so id order is receipt order.
+            create index lookout_reports_app_id on lookout_reports (app, id desc);
+            create index lookout_reports_id on lookout_reports (id);
+
+            create table lookout_counts (
+                app text not null,
+                bucket timestamptz not null,
+                dimension text not null,
+                value text not null,
+                count bigint not null,
+                primary key (app, bucket, dimension, value)
+            );
+            create index lookout_counts_app_dimension on lookout_counts (app, dimension, bucket);
+
+            create table lookout_apps (
+                app text primary key,
+                first_seen timestamptz not null,
+                last_seen timestamptz not null,
+                total bigint not null,
+                noise bigint not null
+            );
+
+            -- One row per committed flush: a retried commit of the same batch hits the key and is a no-op.
+            create table lookout_batches (
+                app text not null,
+                batch_id uuid not null,
+                committed_at timestamptz not null,
+                reports integer not null,
+                primary key (app, batch_id)
+            );
+            """),
+    ];
+}

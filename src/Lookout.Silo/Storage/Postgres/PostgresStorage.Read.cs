@@ -1,0 +1,62 @@
+// Read side on PostgreSQL: count tables for counts and series, keyset pages for raw events.
+using Lookout.Grains.Storage;
+using Npgsql;
+
+namespace Lookout.Silo.Storage.Postgres;
+
+internal sealed partial class PostgresStorage
+{
+    public Task<IReadOnlyList<AppSummary>> GetAppsAsync(CancellationToken cancellationToken)
+        => QueryAsync("select app, total, noise, first_seen, last_seen from lookout_apps order by last_seen desc", [],
+            r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Utc(r, 3), Utc(r, 4)), cancellationToken);
+
+    public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+        => QueryAsync("""
+            select dimension, value, sum(count)::bigint from lookout_counts
+            where app = $1 and bucket >= $2 and bucket < $3
+            group by dimension, value
+            """, [app, since.ToUniversalTime(), until.ToUniversalTime()],
+            r => new CountRow(r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken);
+
+    public Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+        => QueryAsync("""
+            select bucket, value, count from lookout_counts
+            where app = $1 and dimension = $2 and bucket >= $3 and bucket < $4
+            order by bucket
+            """, [app, dimension, since.ToUniversalTime(), until.ToUniversalTime()],
+            r => new BucketRow(Utc(r, 0), r.GetString(1), r.GetInt64(2)), cancellationToken);
+
+    public Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken)
+        => before is { } b
+            ? QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $1 and id < $2 order by id desc limit $3",
+                [app, b, limit], MapReport, cancellationToken)
+            : QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $1 order by id desc limit $2",
+                [app, limit], MapReport, cancellationToken);
+
+    public async Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"select {ReportColumns.Select} from lookout_reports where id = $1 limit 1", [id], MapReport, cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static StoredReport MapReport(NpgsqlDataReader r) => ReportColumns.ReadReport(r, r.GetGuid(1), Utc(r, 2));
+
+    private static DateTimeOffset Utc(NpgsqlDataReader r, int ordinal) => new(r.GetDateTime(ordinal), TimeSpan.Zero);
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand(sql);
+            foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(cancellationToken)) rows.Add(map(reader));
+            return rows;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("PostgreSQL read failed.", ex);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+// Rebuilds count projections from raw events on PostgreSQL, one application per transaction.
+using Lookout.Grains.Counting;
+using Npgsql;
+
+namespace Lookout.Silo.Storage.Postgres;
+
+internal sealed partial class PostgresStorage
+{
+    public async Task<long> RebuildAsync(string? app, CancellationToken cancellationToken)
+    {
+        var apps = app is not null ? [app] : await QueryAsync("""
+            select app from lookout_apps union select distinct app from lookout_reports
+            """, [], r => r.GetString(0), cancellationToken);
+        long events = 0;
+        foreach (var a in apps) events += await RebuildAppAsync(a, cancellationToken);
+        return events;
+    }
+
+    private async Task<long> RebuildAppAsync(string app, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Same lock order as a commit (app row first): commits of this app wait for the rebuild, and the
+        // events of commits that finished before it are all visible to the scan below.
+        await using (var lockRow = new NpgsqlCommand("""
+            insert into lookout_apps (app, first_seen, last_seen, total, noise) values ($1, now(), now(), 0, 0)
+            on conflict (app) do update set total = lookout_apps.total
+            """, connection, transaction))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = app });
+            await lockRow.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var totals = new RebuildAccumulator();
+        await using (var scan = new NpgsqlCommand($"select {ReportColumns.Counted} from lookout_reports where app = $1", connection, transaction))
+        {
+            scan.Parameters.Add(new NpgsqlParameter { Value = app });
+            await using var reader = await scan.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                totals.Add(ReportColumns.ReadCountSource(reader, new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero)));
+            }
+        }
+        await using (var clear = new NpgsqlCommand("delete from lookout_counts where app = $1", connection, transaction))
+        {
+            clear.Parameters.Add(new NpgsqlParameter { Value = app });
+            await clear.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await UpsertCountsAsync(connection, transaction, app, [.. totals.Counts.Select(kv => new CountDelta(kv.Key, kv.Value))], cancellationToken);
+        await using (var summary = new NpgsqlCommand(totals.Total == 0
+            ? "delete from lookout_apps where app = $1"
+            : "update lookout_apps set total = $2, noise = $3, first_seen = $4, last_seen = $5 where app = $1", connection, transaction))
+        {
+            summary.Parameters.Add(new NpgsqlParameter { Value = app });
+            if (totals.Total > 0)
+            {
+                summary.Parameters.Add(new NpgsqlParameter { Value = totals.Total });
+                summary.Parameters.Add(new NpgsqlParameter { Value = totals.Noise });
+                summary.Parameters.Add(new NpgsqlParameter { Value = totals.FirstSeen.ToUniversalTime() });
+                summary.Parameters.Add(new NpgsqlParameter { Value = totals.LastSeen.ToUniversalTime() });
+            }
+            await summary.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return totals.Total;
+    }
+}

@@ -1,0 +1,64 @@
+// What the read side returns: application summaries, counts, series points and stored reports.
+using Lookout.Grains.Reports;
+
+namespace Lookout.Silo.Storage;
+
+/// <summary>One application's lifetime summary.</summary>
+/// <param name="App">Application id.</param>
+/// <param name="Total">Reports stored.</param>
+/// <param name="Noise">Of those, reports with a noise verdict.</param>
+/// <param name="FirstSeen">First receipt.</param>
+/// <param name="LastSeen">Last receipt.</param>
+public sealed record AppSummary(string App, long Total, long Noise, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+
+/// <summary>A counter summed over a window.</summary>
+/// <param name="Dimension">The dimension.</param>
+/// <param name="Value">The value.</param>
+/// <param name="Count">The sum.</param>
+public sealed record CountRow(string Dimension, string Value, long Count);
+
+/// <summary>A counter in one hour bucket.</summary>
+/// <param name="Bucket">Start of the hour.</param>
+/// <param name="Value">The value.</param>
+/// <param name="Count">The count.</param>
+public sealed record BucketRow(DateTimeOffset Bucket, string Value, long Count);
+
+/// <summary>A stored report: the raw event.</summary>
+/// <param name="Id">Report id (UUIDv7).</param>
+/// <param name="App">Application id.</param>
+/// <param name="Report">The normalized report.</param>
+public sealed record StoredReport(Guid Id, string App, Report Report);
+
+/// <summary>Read side of storage. Counts and series read count tables only, never raw events.</summary>
+public interface IReportReader
+{
+    /// <summary>Every application, most recently seen first.</summary>
+    Task<IReadOnlyList<AppSummary>> GetAppsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Counters of <paramref name="app"/> summed over buckets in [<paramref name="since"/>, <paramref name="until"/>).</summary>
+    Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Hourly counters of one dimension in [<paramref name="since"/>, <paramref name="until"/>).</summary>
+    Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Newest reports of <paramref name="app"/> first, with ids below <paramref name="before"/> when given.</summary>
+    Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One report by id, or null.</summary>
+    Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken);
+
+    /// <summary>Throws when the database cannot be reached.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Schema management and projections rebuilt from raw events.</summary>
+public interface IStorageAdmin
+{
+    /// <summary>Creates or upgrades the schema; safe to run from several silos at once.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Recomputes every count and application summary of <paramref name="app"/> (or of all
+    /// applications when null) from the raw events, atomically per application. Returns the
+    /// number of raw events read.</summary>
+    Task<long> RebuildAsync(string? app, CancellationToken cancellationToken);
+}

@@ -1,0 +1,72 @@
+// Numbered SQLite migrations. Times are Unix milliseconds, ids are lowercase UUID text (sorts like the bytes).
+namespace Lookout.Silo.Storage.Sqlite;
+
+/// <summary>The SQLite schema as an ordered list of migrations.</summary>
+internal static class SqliteSchema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            create table lookout_reports (
+                app text not null,
+                id text not null,
+                received_at integer not null,
+                batch_id text not null,
+                type text not null,
+                url text,
+                report_host text,
+                path text,
+                referrer text,
+                blocked_url text,
+                blocked_host text,
+                effective_directive text,
+                violated_directive text,
+                disposition text not null,
+                classification text,
+                noise_reason text,
+                status_code integer,
+                source_file text,
+                line_number integer,
+                column_number integer,
+                sample text,
+                user_agent text,
+                browser text,
+                browser_major text,
+                os text,
+                env text,
+                release text,
+                age_ms integer not null,
+                body text not null,
+                primary key (app, received_at, id)
+            );
+            create index lookout_reports_app_id on lookout_reports (app, id desc);
+            create index lookout_reports_id on lookout_reports (id);
+
+            create table lookout_counts (
+                app text not null,
+                bucket integer not null,
+                dimension text not null,
+                value text not null,
+                count integer not null,
+                primary key (app, bucket, dimension, value)
+            ) without rowid;
+            create index lookout_counts_app_dimension on lookout_counts (app, dimension, bucket);
+
+            create table lookout_apps (
+                app text primary key,
+                first_seen integer not null,
+                last_seen integer not null,
+                total integer not null,
+                noise integer not null
+            );
+
+            create table lookout_batches (
+                app text not null,
+                batch_id text not null,
+                committed_at integer not null,
+                reports integer not null,
+                primary key (app, batch_id)
+            );
+            """),
+    ];
+}

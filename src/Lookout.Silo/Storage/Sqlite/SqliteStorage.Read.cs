@@ -1,0 +1,126 @@
+// Read side and rebuild on SQLite.
+using System.Globalization;
+using Lookout.Grains.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Lookout.Silo.Storage.Sqlite;
+
+internal sealed partial class SqliteStorage
+{
+    public Task<IReadOnlyList<AppSummary>> GetAppsAsync(CancellationToken cancellationToken)
+        => QueryAsync("select app, total, noise, first_seen, last_seen from lookout_apps order by last_seen desc", [],
+            r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), FromMillis(r.GetInt64(3)), FromMillis(r.GetInt64(4))), cancellationToken);
+
+    public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+        => QueryAsync("""
+            select dimension, value, sum(count) from lookout_counts
+            where app = $p0 and bucket >= $p1 and bucket < $p2
+            group by dimension, value
+            """, [app, Millis(since), Millis(until)],
+            r => new CountRow(r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken);
+
+    public Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+        => QueryAsync("""
+            select bucket, value, count from lookout_counts
+            where app = $p0 and dimension = $p1 and bucket >= $p2 and bucket < $p3
+            order by bucket
+            """, [app, dimension, Millis(since), Millis(until)],
+            r => new BucketRow(FromMillis(r.GetInt64(0)), r.GetString(1), r.GetInt64(2)), cancellationToken);
+
+    public Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken)
+        => before is { } b
+            ? QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $p0 and id < $p1 order by id desc limit $p2",
+                [app, IdText(b), limit], MapReport, cancellationToken)
+            : QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $p0 order by id desc limit $p1",
+                [app, limit], MapReport, cancellationToken);
+
+    public async Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"select {ReportColumns.Select} from lookout_reports where id = $p0 limit 1", [IdText(id)], MapReport, cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<long> RebuildAsync(string? app, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var connection = await WriterAsync(cancellationToken);
+            var apps = app is not null ? [app] : Strings(connection, "select app from lookout_apps union select distinct app from lookout_reports");
+            long events = 0;
+            foreach (var a in apps)
+            {
+                // The write lock keeps commits out for the whole rebuild of this application.
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var totals = new RebuildAccumulator();
+                using (var scan = connection.CreateCommand())
+                {
+                    scan.Transaction = transaction;
+                    scan.CommandText = $"select {ReportColumns.Counted} from lookout_reports where app = $app";
+                    scan.Parameters.AddWithValue("$app", a);
+                    using var reader = scan.ExecuteReader();
+                    while (reader.Read()) totals.Add(ReportColumns.ReadCountSource(reader, FromMillis(reader.GetInt64(0))));
+                }
+                using (var clear = connection.CreateCommand())
+                {
+                    clear.Transaction = transaction;
+                    clear.CommandText = "delete from lookout_counts where app = $app; delete from lookout_apps where app = $app;";
+                    clear.Parameters.AddWithValue("$app", a);
+                    clear.ExecuteNonQuery();
+                }
+                UpsertCounts(connection, transaction, a, totals.Counts.Select(kv => new Lookout.Grains.Counting.CountDelta(kv.Key, kv.Value)));
+                if (totals.Total > 0)
+                {
+                    using var summary = connection.CreateCommand();
+                    summary.Transaction = transaction;
+                    summary.CommandText = "insert into lookout_apps (app, first_seen, last_seen, total, noise) values ($app, $first, $last, $total, $noise)";
+                    summary.Parameters.AddWithValue("$app", a);
+                    summary.Parameters.AddWithValue("$first", Millis(totals.FirstSeen));
+                    summary.Parameters.AddWithValue("$last", Millis(totals.LastSeen));
+                    summary.Parameters.AddWithValue("$total", totals.Total);
+                    summary.Parameters.AddWithValue("$noise", totals.Noise);
+                    summary.ExecuteNonQuery();
+                }
+                transaction.Commit();
+                events += totals.Total;
+            }
+            return events;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static StoredReport MapReport(SqliteDataReader r)
+        => ReportColumns.ReadReport(r, Guid.Parse(r.GetString(1), CultureInfo.InvariantCulture), FromMillis(r.GetInt64(2)));
+
+    private static List<string> Strings(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read()) values.Add(reader.GetString(0));
+        return values;
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenReaderAsync(cancellationToken);
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            for (var i = 0; i < parameters.Length; i++) command.Parameters.AddWithValue($"$p{i}", parameters[i]);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read()) rows.Add(map(reader));
+            return rows;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("SQLite read failed.", ex);
+        }
+    }
+}
