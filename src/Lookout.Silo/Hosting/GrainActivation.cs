@@ -128,7 +128,9 @@ internal sealed class GrainActivation : IGrainContext
             if (_activation is not null)
             {
                 await _activation;
-                if (_requestGate is not null) await _requestGate.WaitAsync();
+                // A request stuck forever must not stop the silo from stopping: wait for the gate only so long.
+                if (_requestGate is not null && !await _requestGate.WaitAsync(drainTimeout, CancellationToken.None))
+                    _logger.LogWarning("Grain {Grain} has a request that did not finish; deactivating beside it.", Id);
                 await RunTurnAsync(() => Instance.OnDeactivateAsync(reason, CancellationToken.None));
             }
         }

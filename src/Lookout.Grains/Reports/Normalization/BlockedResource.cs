@@ -30,6 +30,8 @@ internal readonly record struct BlockedResource(string? Normalized, string? Host
         if (string.IsNullOrEmpty(value) || value is "self" or "'self'") return new(BlockedKinds.Self, null, null);
         var lower = value.ToLowerInvariant();
         if (Keywords.Contains(lower)) return new(lower, null, null);
+        // Chrome 21 sent the string "null" for opaque origins: a value, not a scheme.
+        if (lower == "null") return new("null", null, null);
         var scheme = UrlParts.Scheme(value);
         if (scheme is not null && !IsHostAndPort(value, scheme))
         {

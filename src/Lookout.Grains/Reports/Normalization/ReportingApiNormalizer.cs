@@ -80,7 +80,8 @@ internal static class ReportingApiNormalizer
         ReportTypes.NetworkError => f.String("type"),
         "deprecation" or "intervention" => f.String("id"),
         "crash" => f.String("reason") ?? "crash",
-        "coep" or "coop" => f.String("type"),
+        // COOP reports said "violation" before the spec renamed it to "type" (Chrome 87 sends type).
+        "coep" or "coop" => f.String("type") ?? f.String("violation"),
         "permissions-policy-violation" or "document-policy-violation" => f.String("policy-id") ?? f.String("feature-id"),
         "integrity-violation" => f.String("destination") ?? "integrity",
         _ => null,

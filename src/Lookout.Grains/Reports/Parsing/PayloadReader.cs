@@ -59,7 +59,7 @@ internal static class PayloadReader
         {
             try
             {
-                document = JsonDocument.Parse(body, DocumentOptions);
+                document = JsonDocument.Parse(JsonEscapes.Repair(body), DocumentOptions);
                 return PayloadError.None;
             }
             catch (JsonException)
@@ -70,7 +70,7 @@ internal static class PayloadReader
         // Safari 5.1 and Chrome 14-20 posted legacy CSP reports form-encoded (WebKit bug 61360).
         if (TryReadForm(body.Span, out var json))
         {
-            document = JsonDocument.Parse(json, DocumentOptions);
+            document = JsonDocument.Parse(JsonEscapes.Repair(json), DocumentOptions);
             return PayloadError.None;
         }
         return PayloadError.NotJson;
@@ -155,6 +155,8 @@ internal static class PayloadReader
             if (eq <= 0) return false;
             var key = Decode(part[..eq]);
             var value = Decode(part[(eq + 1)..]);
+            if (key is not null) key = ReplaceLoneSurrogates(key);
+            if (value is not null) value = ReplaceLoneSurrogates(value);
             if (key is null || value is null) return false;
             known |= Array.IndexOf(FormReportKeys, key.ToLowerInvariant()) >= 0;
             pairs.Add(new(key, value));
@@ -175,6 +177,25 @@ internal static class PayloadReader
         }
         json = buffer.ToArray();
         return true;
+    }
+
+    // Percent-decoding can yield lone surrogates, which the JSON writer refuses.
+    private static string ReplaceLoneSurrogates(string s)
+    {
+        char[]? chars = null;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            if (!char.IsSurrogate(c) && c != '\0') continue;
+            chars ??= s.ToCharArray();
+            chars[i] = '\uFFFD';
+        }
+        return chars is null ? s : new string(chars);
     }
 
     private static string? Decode(string s)

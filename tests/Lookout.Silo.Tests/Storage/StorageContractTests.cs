@@ -1,0 +1,163 @@
+// One storage contract, run against SQLite and PostgreSQL.
+using Lookout.Grains.Applications;
+using Lookout.Grains.Counting;
+using Lookout.Grains.Reports;
+using Lookout.Grains.Storage;
+using Lookout.Silo.Storage;
+
+namespace Lookout.Silo.Tests.Storage;
+
+/// <summary>A store under test and how to throw it away.</summary>
+public sealed class StoreUnderTest(object store, Func<ValueTask> dispose) : IAsyncDisposable
+{
+    internal IReportJournal Journal => (IReportJournal)store;
+    internal IReportReader Reader => (IReportReader)store;
+    internal IStorageAdmin Admin => (IStorageAdmin)store;
+    public ValueTask DisposeAsync() => dispose();
+}
+
+public abstract class StorageContractTests
+{
+    private static readonly DateTimeOffset Hour12 = Reports.Noon;
+    private static readonly DateTimeOffset Hour13 = Reports.Noon.AddHours(1);
+    private static readonly DateTimeOffset WindowStart = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset WindowEnd = WindowStart.AddDays(1);
+
+    /// <summary>A migrated, empty store.</summary>
+    protected abstract Task<StoreUnderTest> CreateAsync();
+
+    internal static CommitBatch Batch(string app, IReadOnlyList<Report> reports)
+    {
+        var events = reports.Select(r => new ReportAccepted(Guid.CreateVersion7(r.ReceivedAt), app, r)).ToList();
+        var state = new ApplicationState { App = app };
+        foreach (var e in events) state.Apply(e);
+        state.Apply(new FlushStarted(Guid.NewGuid()));
+        return state.InFlight!;
+    }
+
+    private static Dictionary<(string, string), long> Totals(IEnumerable<CountRow> rows) => rows.ToDictionary(r => (r.Dimension, r.Value), r => r.Count);
+
+    [SkippableFact]
+    public async Task Committed_reports_show_in_apps_counts_and_listings()
+    {
+        await using var store = await CreateAsync();
+        var batch = Batch("shop", Reports.Mixed(Hour12));
+        await store.Journal.CommitAsync(batch, CancellationToken.None);
+
+        var app = Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None));
+        Assert.Equal(("shop", 5L, 1L), (app.App, app.Total, app.Noise));
+        Assert.Equal(Hour12, app.FirstSeen);
+
+        var counts = Totals(await store.Reader.GetCountsAsync("shop", WindowStart, WindowEnd, CancellationToken.None));
+        Assert.Equal(5, counts[(Dimensions.Total, Dimensions.All)]);
+        Assert.Equal(1, counts[(Dimensions.Noise, Dimensions.All)]);
+        Assert.Equal(2, counts[(Dimensions.BlockedHost, "cdn.evil.example")]);
+        Assert.Equal(1, counts[(Dimensions.NoiseReason, "browser_extension")]);
+        Assert.Empty(await store.Reader.GetCountsAsync("shop", WindowEnd, WindowEnd.AddDays(1), CancellationToken.None));
+        Assert.Empty(await store.Reader.GetCountsAsync("other", WindowStart, WindowEnd, CancellationToken.None));
+
+        var listed = await store.Reader.GetReportsAsync("shop", null, 10, CancellationToken.None);
+        Assert.Equal(5, listed.Count);
+        Assert.Equal(batch.Reports.Select(e => e.Id).OrderDescending(), listed.Select(r => r.Id));
+        var original = batch.Reports.Single(e => e.Id == listed[0].Id).Report;
+        var stored = await store.Reader.GetReportAsync(listed[0].Id, CancellationToken.None);
+        Assert.NotNull(stored);
+        Assert.Equal(original with { Body = "" }, stored.Report with { Body = "" });
+        using var body = System.Text.Json.JsonDocument.Parse(stored.Report.Body);
+        Assert.Equal(original.Type, body.RootElement.GetProperty("type").GetString());
+        Assert.Null(await store.Reader.GetReportAsync(Guid.NewGuid(), CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task Committing_the_same_batch_twice_counts_it_once()
+    {
+        await using var store = await CreateAsync();
+        var batch = Batch("retry", Reports.Mixed(Hour12));
+        await store.Journal.CommitAsync(batch, CancellationToken.None);
+        await store.Journal.CommitAsync(batch, CancellationToken.None);
+        var counts = Totals(await store.Reader.GetCountsAsync("retry", WindowStart, WindowEnd, CancellationToken.None));
+        Assert.Equal(5, counts[(Dimensions.Total, Dimensions.All)]);
+        Assert.Equal(5, (await store.Reader.GetReportsAsync("retry", null, 100, CancellationToken.None)).Count);
+        Assert.Equal(5, Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None)).Total);
+    }
+
+    [SkippableFact]
+    public async Task Hourly_buckets_feed_series()
+    {
+        await using var store = await CreateAsync();
+        await store.Journal.CommitAsync(Batch("s", Reports.Mixed(Hour12)), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("s", Reports.Mixed(Hour13)), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("s", Reports.Mixed(Hour13)), CancellationToken.None);
+        var buckets = await store.Reader.GetBucketsAsync("s", Dimensions.Total, WindowStart, WindowEnd, CancellationToken.None);
+        Assert.Equal([(12, 5L), (13, 10L)], buckets.Select(b => (b.Bucket.Hour, b.Count)));
+        var lateOnly = await store.Reader.GetCountsAsync("s", Hour13.AddMinutes(-15), WindowEnd, CancellationToken.None);
+        Assert.Equal(10, Totals(lateOnly)[(Dimensions.Total, Dimensions.All)]);
+    }
+
+    [SkippableFact]
+    public async Task Listing_pages_with_a_keyset_cursor()
+    {
+        await using var store = await CreateAsync();
+        for (var i = 0; i < 3; i++) await store.Journal.CommitAsync(Batch("p", Reports.Mixed(Hour12.AddMinutes(i))), CancellationToken.None);
+        var seen = new List<Guid>();
+        Guid? before = null;
+        while (true)
+        {
+            var page = await store.Reader.GetReportsAsync("p", before, 4, CancellationToken.None);
+            seen.AddRange(page.Select(r => r.Id));
+            if (page.Count < 4) break;
+            before = page[^1].Id;
+        }
+        Assert.Equal(15, seen.Count);
+        Assert.Equal(15, seen.Distinct().Count());
+        Assert.Equal(seen.OrderByDescending(g => g.ToString("D"), StringComparer.Ordinal), seen);
+    }
+
+    [SkippableFact]
+    public async Task Rebuild_recomputes_exactly_the_live_counts()
+    {
+        await using var store = await CreateAsync();
+        foreach (var at in new[] { Hour12, Hour13, Hour13.AddMinutes(30) })
+        {
+            await store.Journal.CommitAsync(Batch("r1", Reports.Mixed(at)), CancellationToken.None);
+            await store.Journal.CommitAsync(Batch("r2", Reports.Mixed(at).Take(2).ToList()), CancellationToken.None);
+        }
+        async Task<object> Snapshot()
+        {
+            var apps = (await store.Reader.GetAppsAsync(CancellationToken.None)).OrderBy(a => a.App).ToList();
+            var rows = new List<CountRow>();
+            foreach (var app in new[] { "r1", "r2" })
+            {
+                rows.AddRange((await store.Reader.GetCountsAsync(app, WindowStart, WindowEnd, CancellationToken.None)).Select(r => r with { Dimension = app + "/" + r.Dimension }));
+                foreach (var dimension in Dimensions.Counted)
+                    rows.AddRange((await store.Reader.GetBucketsAsync(app, dimension, WindowStart, WindowEnd, CancellationToken.None)).Select(b => new CountRow($"{app}/{dimension}@{b.Bucket:O}", b.Value, b.Count)));
+            }
+            return (string.Join("\n", apps), string.Join("\n", rows.OrderBy(r => r.Dimension, StringComparer.Ordinal).ThenBy(r => r.Value, StringComparer.Ordinal)));
+        }
+        var live = await Snapshot();
+        Assert.Equal(21, await store.Admin.RebuildAsync(null, CancellationToken.None));
+        Assert.Equal(live, await Snapshot());
+        Assert.Equal(15, await store.Admin.RebuildAsync("r1", CancellationToken.None));
+        Assert.Equal(live, await Snapshot());
+    }
+
+    [SkippableFact]
+    public async Task Migrating_again_keeps_the_data()
+    {
+        await using var store = await CreateAsync();
+        await store.Journal.CommitAsync(Batch("m", Reports.Mixed(Hour12)), CancellationToken.None);
+        await store.Admin.MigrateAsync(CancellationToken.None);
+        Assert.Equal(5, Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None)).Total);
+    }
+
+    [SkippableFact]
+    public async Task Text_with_nul_characters_and_odd_unicode_is_stored()
+    {
+        await using var store = await CreateAsync();
+        var result = ReportPipeline.Process("""{"csp-report":{"document-uri":"https://a.example/\u0000x","blocked-uri":"https://b.example/\ud800","script-sample":"\u0000\uffff😀","violated-directive":"script-src"}}"""u8.ToArray(),
+            new IngestContext(Hour12), Lookout.Grains.Reports.Normalization.NormalizationOptions.Default);
+        await store.Journal.CommitAsync(Batch("u", result.Reports), CancellationToken.None);
+        var stored = Assert.Single(await store.Reader.GetReportsAsync("u", null, 10, CancellationToken.None));
+        Assert.Equal("b.example", stored.Report.BlockedHost);
+    }
+}

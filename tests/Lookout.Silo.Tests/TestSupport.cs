@@ -1,0 +1,67 @@
+// Helpers for silo tests: a manual clock, a host builder and reports made by the real pipeline.
+using System.Text;
+using Lookout.Grains.Reports;
+using Lookout.Grains.Reports.Normalization;
+using Lookout.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Lookout.Silo.Tests;
+
+/// <summary>A clock the test moves by hand (timers still use real time).</summary>
+internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+internal static class TestHosts
+{
+    /// <summary>A grain host over a service provider built from <paramref name="configure"/>.</summary>
+    public static GrainHost Create(Action<GrainTypeRegistry> register, Action<IServiceCollection>? configure = null,
+        TimeProvider? time = null, GrainHostOptions? options = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        configure?.Invoke(services);
+        var provider = services.BuildServiceProvider();
+        var registry = new GrainTypeRegistry();
+        register(registry);
+        return new GrainHost(provider, registry, Options.Create(options ?? new GrainHostOptions()), time ?? TimeProvider.System, NullLogger<GrainHost>.Instance);
+    }
+}
+
+internal static class Reports
+{
+    public static readonly DateTimeOffset Noon = new(2026, 11, 22, 12, 15, 0, TimeSpan.Zero);
+
+    /// <summary>A legacy CSP report through the real pipeline.</summary>
+    public static Report Csp(string document, string blocked, string directive, DateTimeOffset? at = null, string? ua = null)
+    {
+        var json = $$$"""{"csp-report":{"document-uri":"{{{document}}}","blocked-uri":"{{{blocked}}}","violated-directive":"{{{directive}}}","effective-directive":"{{{directive}}}","disposition":"enforce"}}""";
+        var result = ReportPipeline.Process(Encoding.UTF8.GetBytes(json), new IngestContext(at ?? Noon, ua), NormalizationOptions.Default);
+        return Assert.Single(result.Reports);
+    }
+
+    /// <summary>A mixed set: cross-origin scripts, an inline style, an extension (noise), a NEL report.</summary>
+    public static IReadOnlyList<Report> Mixed(DateTimeOffset at)
+    {
+        var nel = ReportPipeline.Process("""{"type":"network-error","url":"https://shop.example/","age":5,"body":{"type":"dns.name_not_resolved","phase":"dns"}}"""u8.ToArray(),
+            new IngestContext(at), NormalizationOptions.Default).Reports[0];
+        return
+        [
+            Csp("https://shop.example/cart", "https://cdn.evil.example/x.js", "script-src-elem", at),
+            Csp("https://shop.example/cart", "https://cdn.evil.example/y.js", "script-src-elem", at),
+            Csp("https://shop.example/", "inline", "style-src-attr", at),
+            Csp("https://shop.example/", "chrome-extension", "font-src", at),
+            nel,
+        ];
+    }
+}
