@@ -25,6 +25,7 @@ public sealed class GrainHost : IGrainFactory, IAsyncDisposable
     private readonly CancellationTokenSource _collectorStop = new();
     private Task _collector = Task.CompletedTask;
     private volatile bool _stopping;
+    private Task? _stopped;
 
     internal GrainHost(IServiceProvider services, GrainTypeRegistry registry, IOptions<GrainHostOptions> options, TimeProvider time, ILogger<GrainHost> logger)
     {
@@ -133,8 +134,17 @@ public sealed class GrainHost : IGrainFactory, IAsyncDisposable
     }
 
     /// <summary>Refuses new calls and deactivates every activation, flushing what grains hold.
-    /// Completes when every <see cref="Grain.OnDeactivateAsync"/> has.</summary>
-    public async Task StopAsync()
+    /// Completes when every <see cref="Grain.OnDeactivateAsync"/> has. Idempotent: the host's stop and its
+    /// disposal may both call it, even at the same time, and share one stop.</summary>
+    public Task StopAsync()
+    {
+        lock (_activations)
+        {
+            return _stopped ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
     {
         _stopping = true;
         await _collectorStop.CancelAsync();
@@ -144,9 +154,5 @@ public sealed class GrainHost : IGrainFactory, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stopping) await StopAsync();
-        _collectorStop.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync();
 }

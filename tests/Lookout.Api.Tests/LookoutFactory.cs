@@ -1,0 +1,33 @@
+// A Lookout process in memory, on a SQLite file or a PostgreSQL database chosen by the test.
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Lookout.Api.Tests;
+
+public sealed class LookoutFactory(string provider, string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public static LookoutFactory Sqlite(string file, IReadOnlyDictionary<string, string>? settings = null)
+        => new("sqlite", $"Data Source={file}", settings);
+
+    public static LookoutFactory Postgres(string connectionString) => new("postgres", connectionString);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Lookout:Storage:Provider", provider);
+        builder.UseSetting("Lookout:Storage:ConnectionString", connectionString);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
+    }
+}
+
+/// <summary>A temporary folder for SQLite files, removed at the end.</summary>
+public sealed class TempFolder : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("lookout-api-");
+    public string File(string name) => Path.Combine(_dir.FullName, name);
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _dir.Delete(recursive: true);
+    }
+}

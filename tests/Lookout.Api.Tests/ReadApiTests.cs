@@ -1,0 +1,141 @@
+// The read API's shapes: counts, series, listings with a cursor, single reports, health.
+using System.Net;
+using System.Text.Json;
+
+namespace Lookout.Api.Tests;
+
+public sealed class ReadApiTests : IDisposable
+{
+    private static readonly string[] ListedDimensions =
+        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason"];
+
+    private static readonly string[] ReportFields =
+    [
+        "id", "received_at", "app", "type", "url", "report_host", "path", "referrer", "blocked_url", "blocked_host",
+        "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "status_code",
+        "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "body",
+    ];
+
+    private readonly TempFolder _folder = new();
+    private readonly LookoutFactory _factory;
+    private readonly HttpClient _client;
+
+    public ReadApiTests()
+    {
+        _factory = LookoutFactory.Sqlite(_folder.File("read.db"));
+        _client = _factory.CreateClient();
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _factory.Dispose();
+        _folder.Dispose();
+    }
+
+    private async Task SeedAsync()
+    {
+        for (var i = 0; i < 7; i++)
+            (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp($"https://shop.example/p{i}", "https://cdn.evil.example/x.js", "script-src-elem"))).EnsureSuccessStatusCode();
+        for (var i = 0; i < 3; i++)
+            (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp("http://shop.example/", "inline", "style-src"))).EnsureSuccessStatusCode();
+        (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://shop.example/", "moz-extension", "img-src"))).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Counts_list_every_dimension_and_leave_noise_out_of_them()
+    {
+        await SeedAsync();
+        var counts = await _client.GetJsonAsync("/api/apps/shop/counts");
+        Assert.Equal("shop", counts.GetProperty("app").GetString());
+        Assert.Equal(11, counts.GetProperty("total").GetInt64());
+        Assert.Equal(1, counts.GetProperty("noise").GetInt64());
+        Assert.Equal(ListedDimensions, counts.GetProperty("dimensions").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(7, counts.Count("blocked_host", "cdn.evil.example"));
+        Assert.Equal(3, counts.Count("classification", "inline_style"));
+        Assert.Equal(10, counts.Count("type", "csp-violation"));
+        Assert.Equal(1, counts.Count("noise_reason", "browser_extension"));
+        Assert.Equal(0, counts.Count("effective_directive", "img-src"));
+        var top = counts.GetProperty("dimensions").GetProperty("effective_directive").EnumerateArray().First();
+        Assert.Equal("script-src-elem", top.GetProperty("value").GetString());
+        Assert.EndsWith("Z", counts.GetProperty("since").GetString(), StringComparison.Ordinal);
+
+        var limited = await _client.GetJsonAsync("/api/apps/shop/counts?limit=1");
+        Assert.Single(limited.GetProperty("dimensions").GetProperty("classification").EnumerateArray());
+        var future = await _client.GetJsonAsync($"/api/apps/shop/counts?since={DateTime.UtcNow.AddHours(2):O}&until={DateTime.UtcNow.AddHours(3):O}");
+        Assert.Equal(0, future.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task Series_are_zero_filled_per_step()
+    {
+        await SeedAsync();
+        var series = await _client.GetJsonAsync("/api/apps/shop/series?dimension=classification&since=6h");
+        var items = series.GetProperty("series").EnumerateArray().ToList();
+        Assert.Equal("unauthorized_host", items[0].GetProperty("value").GetString());
+        Assert.Equal(7, items[0].GetProperty("total").GetInt64());
+        var points = items[0].GetProperty("points").EnumerateArray().ToList();
+        Assert.InRange(points.Count, 6, 7);
+        Assert.Equal(7, points.Sum(p => p.GetProperty("count").GetInt64()));
+        Assert.Equal(7, points[^1].GetProperty("count").GetInt64());
+
+        var total = await _client.GetJsonAsync("/api/apps/shop/series?since=2d&step=1d");
+        Assert.Equal(11, total.GetProperty("series").EnumerateArray().Single().GetProperty("total").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("/api/apps/shop/series?dimension=nope")]
+    [InlineData("/api/apps/shop/series?step=5m")]
+    [InlineData("/api/apps/shop/series?since=1000d&step=1h")]
+    [InlineData("/api/apps/shop/counts?since=yesterday")]
+    [InlineData("/api/apps/shop/counts?limit=0")]
+    [InlineData("/api/apps/shop/counts?since=1h&until=2h")]
+    [InlineData("/api/apps/sh*p/counts")]
+    [InlineData("/api/apps/shop/reports?before=xyz")]
+    [InlineData("/api/apps/shop/reports?limit=100000")]
+    [InlineData("/api/reports/not-a-guid")]
+    public async Task Bad_queries_get_400_problems(string path)
+    {
+        using var response = await _client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Reports_page_newest_first_and_open_one_by_one()
+    {
+        await SeedAsync();
+        var ids = new List<string>();
+        string? next = null;
+        do
+        {
+            var page = await _client.GetJsonAsync("/api/apps/shop/reports?limit=4" + (next is null ? "" : "&before=" + next));
+            var reports = page.GetProperty("reports").EnumerateArray().ToList();
+            foreach (var r in reports)
+            {
+                Assert.Equal(ReportFields, r.EnumerateObject().Select(p => p.Name));
+                ids.Add(r.GetProperty("id").GetString()!);
+            }
+            next = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetString();
+        }
+        while (next is not null);
+        Assert.Equal(11, ids.Distinct().Count());
+        Assert.Equal("moz-extension", (await _client.GetJsonAsync("/api/reports/" + ids[0])).GetProperty("blocked_url").GetString());
+
+        var one = await _client.GetJsonAsync("/api/reports/" + ids[^1]);
+        Assert.Equal("shop", one.GetProperty("app").GetString());
+        Assert.Equal("csp-violation", one.GetProperty("body").GetProperty("type").GetString());
+        Assert.Equal("https://cdn.evil.example/x.js", one.GetProperty("body").GetProperty("body").GetProperty("blockedURL").GetString());
+        Assert.Equal(JsonValueKind.Null, one.GetProperty("sample").ValueKind);
+
+        using var missing = await _client.GetAsync("/api/reports/" + Guid.NewGuid());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        Assert.Equal("ok", (await _client.GetJsonAsync("/healthz")).GetProperty("status").GetString());
+        Assert.Equal("ready", (await _client.GetJsonAsync("/readyz")).GetProperty("status").GetString());
+    }
+}
