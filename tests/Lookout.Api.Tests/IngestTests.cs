@@ -6,25 +6,8 @@ using Lookout.Tests.Shared;
 
 namespace Lookout.Api.Tests;
 
-public sealed class IngestTests : IDisposable
+public sealed class IngestTests : SqliteApiTest
 {
-    private readonly TempFolder _folder = new();
-    private readonly LookoutFactory _factory;
-    private readonly HttpClient _client;
-
-    public IngestTests()
-    {
-        _factory = LookoutFactory.Sqlite(_folder.File("ingest.db"));
-        _client = _factory.CreateClient();
-    }
-
-    public void Dispose()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-        _folder.Dispose();
-    }
-
     [Fact]
     public async Task Every_corpus_payload_is_stored_or_refused_with_a_4xx_and_counts_are_exact()
     {
@@ -32,7 +15,7 @@ public sealed class IngestTests : IDisposable
         foreach (var file in Corpus.Files)
         {
             var body = await File.ReadAllBytesAsync(file);
-            using var response = await _client.PostReportAsync("/r/corpus", body);
+            using var response = await Client.PostReportAsync("/r/corpus", body);
             var parsed = ReportPipeline.Process(body, new IngestContext(DateTimeOffset.UtcNow), NormalizationOptions.Default);
             if (parsed.Reports.Count > 0)
             {
@@ -45,9 +28,9 @@ public sealed class IngestTests : IDisposable
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             }
         }
-        var counts = await _client.GetJsonAsync("/api/apps/corpus/counts");
+        var counts = await Client.GetJsonAsync("/api/apps/corpus/counts");
         Assert.Equal(expectedReports, counts.GetProperty("total").GetInt64());
-        var app = (await _client.GetJsonAsync("/api/apps")).GetProperty("apps").EnumerateArray().Single();
+        var app = (await Client.GetJsonAsync("/api/apps")).GetProperty("apps").EnumerateArray().Single();
         Assert.Equal(expectedReports, app.GetProperty("total").GetInt64());
         Assert.Equal(counts.GetProperty("noise").GetInt64(), app.GetProperty("noise").GetInt64());
         Assert.True(counts.GetProperty("noise").GetInt64() > 0);
@@ -65,7 +48,7 @@ public sealed class IngestTests : IDisposable
     [InlineData("/r/x?enforced=1&status=200&env=prod&release=1.2.3", 204)]
     public async Task Routes_and_extras_are_validated(string path, int expected)
     {
-        using var response = await _client.PostReportAsync(path, HttpHelpers.Csp("https://a.example/", "inline", "script-src"));
+        using var response = await Client.PostReportAsync(path, HttpHelpers.Csp("https://a.example/", "inline", "script-src"));
         Assert.Equal(expected, (int)response.StatusCode);
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
     }
@@ -79,7 +62,7 @@ public sealed class IngestTests : IDisposable
     [InlineData("document-url=https%3A%2F%2Fa.example%2F&violated-directive=object-src", "application/x-www-form-urlencoded", 204)]
     public async Task Bodies_are_sniffed_not_trusted_by_content_type(string body, string contentType, int expected)
     {
-        using var response = await _client.PostReportAsync("/r/sniff", body, contentType);
+        using var response = await Client.PostReportAsync("/r/sniff", body, contentType);
         Assert.Equal(expected, (int)response.StatusCode);
         if (expected != 204) Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
@@ -88,9 +71,9 @@ public sealed class IngestTests : IDisposable
     public async Task Bodies_over_the_limit_get_413_and_store_nothing()
     {
         var padding = new string('a', 70 * 1024);
-        using var response = await _client.PostReportAsync("/r/big", HttpHelpers.Csp("https://a.example/" + padding, "inline", "script-src"));
+        using var response = await Client.PostReportAsync("/r/big", HttpHelpers.Csp("https://a.example/" + padding, "inline", "script-src"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        var apps = await _client.GetJsonAsync("/api/apps");
+        var apps = await Client.GetJsonAsync("/api/apps");
         Assert.DoesNotContain(apps.GetProperty("apps").EnumerateArray(), a => a.GetProperty("app").GetString() == "big");
     }
 
@@ -101,7 +84,7 @@ public sealed class IngestTests : IDisposable
         request.Headers.Add("Origin", "https://site.example");
         request.Headers.Add("Access-Control-Request-Method", "POST");
         request.Headers.Add("Access-Control-Request-Headers", "content-type");
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
@@ -111,9 +94,9 @@ public sealed class IngestTests : IDisposable
     [Fact]
     public async Task Extras_are_kept_on_the_stored_report()
     {
-        using var response = await _client.PostReportAsync("/r/extras?enforced=false&status=404&env=staging&release=v9", HttpHelpers.Csp("https://a.example/p", "https://cdn.example/x.js", "script-src-elem"));
+        using var response = await Client.PostReportAsync("/r/extras?enforced=false&status=404&env=staging&release=v9", HttpHelpers.Csp("https://a.example/p", "https://cdn.example/x.js", "script-src-elem"));
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var report = (await _client.GetJsonAsync("/api/apps/extras/reports")).GetProperty("reports").EnumerateArray().Single();
+        var report = (await Client.GetJsonAsync("/api/apps/extras/reports")).GetProperty("reports").EnumerateArray().Single();
         Assert.Equal("report", report.GetProperty("disposition").GetString());
         Assert.Equal(404, report.GetProperty("status_code").GetInt32());
         Assert.Equal("staging", report.GetProperty("env").GetString());

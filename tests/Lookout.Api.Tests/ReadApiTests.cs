@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Lookout.Api.Tests;
 
-public sealed class ReadApiTests : IDisposable
+public sealed class ReadApiTests : SqliteApiTest
 {
     private static readonly string[] ListedDimensions =
         ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason"];
@@ -16,37 +16,20 @@ public sealed class ReadApiTests : IDisposable
         "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "body",
     ];
 
-    private readonly TempFolder _folder = new();
-    private readonly LookoutFactory _factory;
-    private readonly HttpClient _client;
-
-    public ReadApiTests()
-    {
-        _factory = LookoutFactory.Sqlite(_folder.File("read.db"));
-        _client = _factory.CreateClient();
-    }
-
-    public void Dispose()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-        _folder.Dispose();
-    }
-
     private async Task SeedAsync()
     {
         for (var i = 0; i < 7; i++)
-            (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp($"https://shop.example/p{i}", "https://cdn.evil.example/x.js", "script-src-elem"))).EnsureSuccessStatusCode();
+            (await Client.PostReportAsync("/r/shop", HttpHelpers.Csp($"https://shop.example/p{i}", "https://cdn.evil.example/x.js", "script-src-elem"))).EnsureSuccessStatusCode();
         for (var i = 0; i < 3; i++)
-            (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp("http://shop.example/", "inline", "style-src"))).EnsureSuccessStatusCode();
-        (await _client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://shop.example/", "moz-extension", "img-src"))).EnsureSuccessStatusCode();
+            (await Client.PostReportAsync("/r/shop", HttpHelpers.Csp("http://shop.example/", "inline", "style-src"))).EnsureSuccessStatusCode();
+        (await Client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://shop.example/", "moz-extension", "img-src"))).EnsureSuccessStatusCode();
     }
 
     [Fact]
     public async Task Counts_list_every_dimension_and_leave_noise_out_of_them()
     {
         await SeedAsync();
-        var counts = await _client.GetJsonAsync("/api/apps/shop/counts");
+        var counts = await Client.GetJsonAsync("/api/apps/shop/counts");
         Assert.Equal("shop", counts.GetProperty("app").GetString());
         Assert.Equal(11, counts.GetProperty("total").GetInt64());
         Assert.Equal(1, counts.GetProperty("noise").GetInt64());
@@ -60,9 +43,9 @@ public sealed class ReadApiTests : IDisposable
         Assert.Equal("script-src-elem", top.GetProperty("value").GetString());
         Assert.EndsWith("Z", counts.GetProperty("since").GetString(), StringComparison.Ordinal);
 
-        var limited = await _client.GetJsonAsync("/api/apps/shop/counts?limit=1");
+        var limited = await Client.GetJsonAsync("/api/apps/shop/counts?limit=1");
         Assert.Single(limited.GetProperty("dimensions").GetProperty("classification").EnumerateArray());
-        var future = await _client.GetJsonAsync($"/api/apps/shop/counts?since={DateTime.UtcNow.AddHours(2):O}&until={DateTime.UtcNow.AddHours(3):O}");
+        var future = await Client.GetJsonAsync($"/api/apps/shop/counts?since={DateTime.UtcNow.AddHours(2):O}&until={DateTime.UtcNow.AddHours(3):O}");
         Assert.Equal(0, future.GetProperty("total").GetInt64());
     }
 
@@ -70,7 +53,7 @@ public sealed class ReadApiTests : IDisposable
     public async Task Series_are_zero_filled_per_step()
     {
         await SeedAsync();
-        var series = await _client.GetJsonAsync("/api/apps/shop/series?dimension=classification&since=6h");
+        var series = await Client.GetJsonAsync("/api/apps/shop/series?dimension=classification&since=6h");
         var items = series.GetProperty("series").EnumerateArray().ToList();
         Assert.Equal("unauthorized_host", items[0].GetProperty("value").GetString());
         Assert.Equal(7, items[0].GetProperty("total").GetInt64());
@@ -79,7 +62,7 @@ public sealed class ReadApiTests : IDisposable
         Assert.Equal(7, points.Sum(p => p.GetProperty("count").GetInt64()));
         Assert.Equal(7, points[^1].GetProperty("count").GetInt64());
 
-        var total = await _client.GetJsonAsync("/api/apps/shop/series?since=2d&step=1d");
+        var total = await Client.GetJsonAsync("/api/apps/shop/series?since=2d&step=1d");
         Assert.Equal(11, total.GetProperty("series").EnumerateArray().Single().GetProperty("total").GetInt64());
     }
 
@@ -96,7 +79,7 @@ public sealed class ReadApiTests : IDisposable
     [InlineData("/api/reports/not-a-guid")]
     public async Task Bad_queries_get_400_problems(string path)
     {
-        using var response = await _client.GetAsync(path);
+        using var response = await Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
@@ -109,7 +92,7 @@ public sealed class ReadApiTests : IDisposable
         string? next = null;
         do
         {
-            var page = await _client.GetJsonAsync("/api/apps/shop/reports?limit=4" + (next is null ? "" : "&before=" + next));
+            var page = await Client.GetJsonAsync("/api/apps/shop/reports?limit=4" + (next is null ? "" : "&before=" + next));
             var reports = page.GetProperty("reports").EnumerateArray().ToList();
             foreach (var r in reports)
             {
@@ -120,22 +103,22 @@ public sealed class ReadApiTests : IDisposable
         }
         while (next is not null);
         Assert.Equal(11, ids.Distinct().Count());
-        Assert.Equal("moz-extension", (await _client.GetJsonAsync("/api/reports/" + ids[0])).GetProperty("blocked_url").GetString());
+        Assert.Equal("moz-extension", (await Client.GetJsonAsync("/api/reports/" + ids[0])).GetProperty("blocked_url").GetString());
 
-        var one = await _client.GetJsonAsync("/api/reports/" + ids[^1]);
+        var one = await Client.GetJsonAsync("/api/reports/" + ids[^1]);
         Assert.Equal("shop", one.GetProperty("app").GetString());
         Assert.Equal("csp-violation", one.GetProperty("body").GetProperty("type").GetString());
         Assert.Equal("https://cdn.evil.example/x.js", one.GetProperty("body").GetProperty("body").GetProperty("blockedURL").GetString());
         Assert.Equal(JsonValueKind.Null, one.GetProperty("sample").ValueKind);
 
-        using var missing = await _client.GetAsync("/api/reports/" + Guid.NewGuid());
+        using var missing = await Client.GetAsync("/api/reports/" + Guid.NewGuid());
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
     [Fact]
     public async Task Health_endpoints_answer()
     {
-        Assert.Equal("ok", (await _client.GetJsonAsync("/healthz")).GetProperty("status").GetString());
-        Assert.Equal("ready", (await _client.GetJsonAsync("/readyz")).GetProperty("status").GetString());
+        Assert.Equal("ok", (await Client.GetJsonAsync("/healthz")).GetProperty("status").GetString());
+        Assert.Equal("ready", (await Client.GetJsonAsync("/readyz")).GetProperty("status").GetString());
     }
 }

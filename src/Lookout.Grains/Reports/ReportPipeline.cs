@@ -27,19 +27,27 @@ public static class ReportPipeline
             var entries = PayloadReader.Entries(document.RootElement, out var rejected);
             if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
             var reports = new List<Report>(entries.Count);
-            foreach (var entry in entries) reports.Add(Normalize(entry, context, options, userAgents));
+            foreach (var entry in entries) reports.Add(Enrich(Normalize(entry, context, options), context, userAgents));
             return new IngestResult(reports, rejected, PayloadError.None);
         }
     }
 
-    private static Report Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    private static Report Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
         => entry.Format switch
         {
-            EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Element, context, options, userAgents),
-            EntryFormat.ReportingApi => ReportingApiNormalizer.Normalize(entry.Element, context, options, userAgents),
-            EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Element, context, options, userAgents),
-            EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Element, context, options, userAgents),
-            EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Element, context, options, userAgents),
-            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options, userAgents) with { Type = ReportTypes.Unknown },
+            EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Element, context, options),
+            EntryFormat.ReportingApi => ReportingApiNormalizer.Normalize(entry.Element, context, options),
+            EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Element, context, options),
+            EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Element, context, options),
+            EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Element, context, options),
+            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options) with { Type = ReportTypes.Unknown },
         };
+
+    /// <summary>Adds what does not depend on the report's format: browser and OS from its user agent,
+    /// and the endpoint's env and release extras.</summary>
+    private static Report Enrich(Report report, IngestContext context, IUserAgentParser? userAgents)
+    {
+        var ua = report.UserAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(report.UserAgent);
+        return report with { Browser = ua.Browser, BrowserMajor = ua.BrowserMajor, Os = ua.Os, Env = context.Env, Release = context.Release };
+    }
 }

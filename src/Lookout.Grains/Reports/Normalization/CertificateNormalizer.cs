@@ -7,12 +7,11 @@ namespace Lookout.Grains.Reports.Normalization;
 /// <summary>Normalizes certificate reports. Their document is <c>https://{hostname}/</c>.</summary>
 internal static class CertificateNormalizer
 {
-    public static Report Normalize(string type, JsonElement report, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    public static Report Normalize(string type, JsonElement report, IngestContext context, NormalizationOptions options)
     {
         var f = Fields.Of(report);
         var hostname = f.String("hostname")?.Trim();
         var url = string.IsNullOrEmpty(hostname) ? null : $"https://{hostname}/";
-        var ua = context.UserAgentHeader is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(context.UserAgentHeader);
         // RFC 9163's failure-mode says whether the policy was enforced; HPKP and Staple never say.
         var disposition = DispositionRule.From(f.String("failure-mode"), context.Enforced);
         var classification = type switch
@@ -31,11 +30,6 @@ internal static class CertificateNormalizer
             Disposition = disposition,
             Classification = classification,
             UserAgent = context.UserAgentHeader,
-            Browser = ua.Browser,
-            BrowserMajor = ua.BrowserMajor,
-            Os = ua.Os,
-            Env = context.Env,
-            Release = context.Release,
             StatusCode = context.PageStatus,
             Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, report, null, renameLegacyKeys: false, options.UrlPrivacy),
         };

@@ -11,18 +11,18 @@ namespace Lookout.Grains.Reports.Normalization;
 internal static class CspNormalizer
 {
     /// <summary>A legacy <c>csp-report</c> object (wrapper already removed).</summary>
-    public static Report Legacy(JsonElement report, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    public static Report Legacy(JsonElement report, IngestContext context, NormalizationOptions options)
     {
         var f = Fields.Of(report);
         // Firefox <= 13 sent no document-uri, only the request line "GET http://host/path HTTP/1.1".
         var document = f.String("document-uri") ?? f.String("document-url") ?? RequestLineUrl(f.String("request"));
         var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(document, options.UrlPrivacy),
             context.UserAgentHeader, 0, report, null, renameLegacyKeys: true, options.UrlPrivacy);
-        return Build(f, document, context.UserAgentHeader, 0, body, context, options, userAgents);
+        return Build(f, document, context.UserAgentHeader, 0, body, context, options);
     }
 
     /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope).</summary>
-    public static Report ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    public static Report ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options)
     {
         var envelope = Fields.Of(entry);
         var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
@@ -32,11 +32,11 @@ internal static class CspNormalizer
         var age = Math.Max(0, envelope.Long("age") ?? 0);
         var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(envelope.String("url") ?? document, options.UrlPrivacy),
             userAgent, age, bodyElement, entry, renameLegacyKeys: false, options.UrlPrivacy);
-        return Build(f, document, userAgent, age, body, context, options, userAgents);
+        return Build(f, document, userAgent, age, body, context, options);
     }
 
     private static Report Build(Fields f, string? document, string? userAgent, long age, string body,
-        IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+        IngestContext context, NormalizationOptions options)
     {
         var violatedRaw = f.String("violated-directive");
         var effective = Directives.Effective(f.String("effective-directive"), violatedRaw);
@@ -48,7 +48,6 @@ internal static class CspNormalizer
         var reportHost = UrlParts.Host(document);
         var sourceFile = f.String("source-file");
         var sample = f.String("script-sample") ?? f.String("sample");
-        var ua = userAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(userAgent);
         return new Report
         {
             Type = ReportTypes.CspViolation,
@@ -70,11 +69,6 @@ internal static class CspNormalizer
             ColumnNumber = f.Int("column-number"),
             Sample = NullIfEmpty(sample),
             UserAgent = userAgent,
-            Browser = ua.Browser,
-            BrowserMajor = ua.BrowserMajor,
-            Os = ua.Os,
-            Env = context.Env,
-            Release = context.Release,
             AgeMs = age,
             Body = body,
         };

@@ -12,11 +12,11 @@ internal static class ReportingApiNormalizer
     /// <summary>Longest type string kept as is; longer ones are cut so a hostile type cannot bloat counts.</summary>
     public const int MaxTypeLength = 64;
 
-    public static Report Normalize(JsonElement entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    public static Report Normalize(JsonElement entry, IngestContext context, NormalizationOptions options)
     {
         var envelope = Fields.Of(entry);
         var type = NormalizeType(envelope.String("type"));
-        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(entry, context, options, userAgents);
+        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(entry, context, options);
 
         var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
         var f = bodyElement is { } be ? Fields.Of(be) : Fields.Of(default);
@@ -27,7 +27,6 @@ internal static class ReportingApiNormalizer
         var blocked = blockedRaw is null ? default : BlockedResource.Read(blockedRaw);
         var reportHost = UrlParts.Host(document);
         var sourceFile = f.String("source-file");
-        var ua = userAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(userAgent);
         var isNel = type == ReportTypes.NetworkError;
         return new Report
         {
@@ -48,11 +47,6 @@ internal static class ReportingApiNormalizer
             ColumnNumber = f.Int("column-number"),
             Sample = Empty(f.String("sample")),
             UserAgent = userAgent,
-            Browser = ua.Browser,
-            BrowserMajor = ua.BrowserMajor,
-            Os = ua.Os,
-            Env = context.Env,
-            Release = context.Release,
             AgeMs = age,
             Body = BodyWriter.Write(type, UrlParts.Scrub(document, options.UrlPrivacy), userAgent, age, bodyElement, entry,
                 renameLegacyKeys: false, options.UrlPrivacy),
