@@ -1,11 +1,13 @@
 // One call that registers the grain host, the grains, storage and the silo's lifecycle.
 using Lookout.Grains.Applications;
+using Lookout.Grains.Reports;
 using Lookout.Grains.Runtime;
 using Lookout.Grains.Storage;
 using Lookout.Silo.Hosting;
 using Lookout.Silo.Storage;
 using Lookout.Silo.Storage.Postgres;
 using Lookout.Silo.Storage.Sqlite;
+using Lookout.Silo.UserAgents;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,6 +35,7 @@ public static class SiloServiceCollectionExtensions
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IUserAgentParser>(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
         services.AddSingleton(CreateStorage);
         services.AddSingleton<IReportJournal>(sp => (IReportJournal)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);

@@ -7,12 +7,12 @@ namespace Lookout.Api.Tests;
 public sealed class ReadApiTests : SqliteApiTest
 {
     private static readonly string[] ListedDimensions =
-        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason"];
+        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason", "noise_dry_run"];
 
     private static readonly string[] ReportFields =
     [
         "id", "received_at", "app", "type", "url", "report_host", "path", "referrer", "blocked_url", "blocked_host",
-        "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "status_code",
+        "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "noise_dry_run", "status_code",
         "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "body",
     ];
 

@@ -1,4 +1,5 @@
 // Table-driven tests of the pure URL, directive and blocked-value helpers.
+using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 
 namespace Lookout.Grains.Tests;
@@ -65,4 +66,86 @@ public sealed class NormalizationHelpersTests
         Assert.Equal(expected, blocked.Normalized);
         Assert.Equal(host, blocked.Host);
     }
+}
+
+public sealed class NoiseRuleTests
+{
+    private sealed class TableParser(Dictionary<string, UserAgentInfo> table) : Lookout.Grains.Reports.IUserAgentParser
+    {
+        public UserAgentInfo Parse(string userAgent) => table.GetValueOrDefault(userAgent, UserAgentInfo.Unknown);
+    }
+
+    private static readonly TableParser Agents = new(new()
+    {
+        ["old-safari"] = new("Safari", "5", "Mac OS X"),
+        ["new-safari"] = new("Safari", "17", "Mac OS X"),
+        ["ie"] = new("IE", "11", "Windows"),
+        ["chrome"] = new("Chrome", "125", "Windows"),
+    });
+
+    private static Lookout.Grains.Reports.Report Read(string json, string? userAgent = null, string? app = "shop", Lookout.Grains.Reports.Noise.NoiseOptions? noise = null)
+    {
+        var options = NormalizationOptions.Default with { Noise = noise ?? Lookout.Grains.Reports.Noise.NoiseOptions.Default };
+        var result = Lookout.Grains.Reports.ReportPipeline.Process(System.Text.Encoding.UTF8.GetBytes(json),
+            new Lookout.Grains.Reports.IngestContext(DateTimeOffset.UnixEpoch, userAgent, App: app), options, Agents);
+        return Assert.Single(result.Reports);
+    }
+
+    private const string Inline = """{"csp-report":{"document-uri":"https://shop.example/","blocked-uri":"inline","violated-directive":"script-src"}}""";
+    private const string Ads = """{"csp-report":{"document-uri":"https://shop.example/","blocked-uri":"https://x.ads.example/a.js","violated-directive":"script-src"}}""";
+
+    [Theory]
+    [InlineData("old-safari", "legacy_browser")]
+    [InlineData("ie", "legacy_browser")]
+    [InlineData("new-safari", null)]
+    [InlineData("chrome", null)]
+    [InlineData(null, null)]
+    public void Old_browsers_are_noise(string? userAgent, string? expected)
+    {
+        var report = Read(Inline, userAgent);
+        Assert.Equal(expected, report.NoiseReason);
+        if (userAgent is "chrome") Assert.Equal(("Chrome", "125", "Windows"), (report.Browser, report.BrowserMajor, report.Os));
+    }
+
+    [Fact]
+    public void Minimum_versions_are_configurable()
+    {
+        var noise = new Lookout.Grains.Reports.Noise.NoiseOptions { MinimumVersions = new Dictionary<string, int> { ["Chrome"] = 200 } };
+        Assert.Equal("legacy_browser", Read(Inline, "chrome", noise: noise).NoiseReason);
+        Assert.Null(Read(Inline, "ie", noise: noise).NoiseReason);
+    }
+
+    [Fact]
+    public void A_dry_run_rule_records_what_it_would_drop_and_drops_nothing()
+    {
+        var noise = new Lookout.Grains.Reports.Noise.NoiseOptions { DryRun = new HashSet<string> { "legacy_browser" } };
+        var report = Read(Inline, "old-safari", noise: noise);
+        Assert.Null(report.NoiseReason);
+        Assert.Equal("legacy_browser", report.NoiseDryRun);
+    }
+
+    [Fact]
+    public void Custom_rules_match_wildcards_per_application()
+    {
+        var rule = new Lookout.Grains.Reports.Noise.CustomNoiseRule("ad_network", ["shop"], "*.ads.example", null, null, DryRun: false);
+        var noise = new Lookout.Grains.Reports.Noise.NoiseOptions { Rules = [rule] };
+        Assert.Equal("ad_network", Read(Ads, noise: noise).NoiseReason);
+        Assert.Null(Read(Ads, app: "blog", noise: noise).NoiseReason);
+        Assert.Null(Read(Inline, noise: noise).NoiseReason);
+
+        var dry = new Lookout.Grains.Reports.Noise.NoiseOptions { Rules = [rule with { DryRun = true }] };
+        var report = Read(Ads, noise: dry);
+        Assert.Null(report.NoiseReason);
+        Assert.Equal("ad_network", report.NoiseDryRun);
+    }
+
+    [Theory]
+    [InlineData("*.example.com", "a.example.com", true)]
+    [InlineData("*.example.com", "A.B.EXAMPLE.COM", true)]
+    [InlineData("*.example.com", "example.com", false)]
+    [InlineData("*.example.com", "evilexample.com", false)]
+    [InlineData("https://staging.example/*", "https://staging.example/p?q=", true)]
+    [InlineData("cdn.example", "cdn.example.evil", false)]
+    public void Wildcards_match_whole_values(string pattern, string value, bool expected)
+        => Assert.Equal(expected, Lookout.Grains.Reports.Noise.CustomNoiseRule.Wildcard(pattern)!.IsMatch(value));
 }

@@ -21,6 +21,13 @@ public static class IngestEndpoints
         services.AddOptions<IngestOptions>().BindConfiguration("Lookout:Ingest")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Lookout:Ingest:MaxBodyBytes must be between 1 and 16 MiB.")
             .ValidateOnStart();
+        services.AddOptions<NoiseSettings>().BindConfiguration("Lookout:Noise").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NoiseSettings>, NoiseSettingsValidator>();
+        // Built once: the pipeline takes plain data, and rule patterns compile only here.
+        services.AddSingleton(sp => new NormalizationOptions(sp.GetRequiredService<IOptions<IngestOptions>>().Value.UrlPrivacy)
+        {
+            Noise = sp.GetRequiredService<IOptions<NoiseSettings>>().Value.ToOptions(),
+        });
         return services;
     }
 
@@ -61,8 +68,8 @@ public static class IngestEndpoints
         IngestResult result;
         try
         {
-            result = ReportPipeline.Process(buffer.AsMemory(0, length), context, new NormalizationOptions(options.UrlPrivacy),
-                services.GetService<IUserAgentParser>());
+            result = ReportPipeline.Process(buffer.AsMemory(0, length), context with { App = app },
+                services.GetRequiredService<NormalizationOptions>(), services.GetService<IUserAgentParser>());
         }
         finally
         {

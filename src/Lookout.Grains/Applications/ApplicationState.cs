@@ -32,7 +32,7 @@ public sealed class ApplicationState
         _pending.Add(e);
         var r = e.Report;
         CountRules.AddTo(new CountSource(r.ReceivedAt, r.Type, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective,
-            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason), _pendingDeltas);
+            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun), _pendingDeltas);
         Accepted++;
     }
 

@@ -26,12 +26,14 @@ public static class Dimensions
     public const string Disposition = "disposition";
     /// <summary>Noise reason (counts noise reports only).</summary>
     public const string NoiseReason = "noise_reason";
+    /// <summary>Dry-run noise rule that would have dropped the report (noise or not).</summary>
+    public const string NoiseDryRun = "noise_dry_run";
     /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
     public const string All = "all";
 
     /// <summary>The dimensions the counts endpoint lists, in its order.</summary>
     public static IReadOnlyList<string> Listed { get; } =
-        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason];
+        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun];
 
     /// <summary>Every dimension that has counters, including the totals.</summary>
     public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed];
@@ -49,9 +51,11 @@ public static class Dimensions
 /// <param name="BrowserMajor">Browser major version.</param>
 /// <param name="Disposition">Disposition.</param>
 /// <param name="NoiseReason">Noise reason or null.</param>
+/// <param name="NoiseDryRun">Dry-run noise rule that matched, or null.</param>
 public readonly record struct CountSource(
     DateTimeOffset ReceivedAt, string Type, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective,
-    string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason);
+    string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason,
+    string? NoiseDryRun);
 
 /// <summary>One counter: application hour bucket, dimension and value.</summary>
 /// <param name="Bucket">Start of the hour (UTC).</param>
@@ -64,8 +68,8 @@ public readonly record struct CountKey(DateTimeOffset Bucket, string Dimension, 
 /// <param name="Count">How much to add.</param>
 public readonly record struct CountDelta(CountKey Key, long Count);
 
-/// <summary>Maps a report to the counters it increments. Noise reports count in <c>total</c>, <c>noise</c>
-/// and <c>noise_reason</c> only, so dashboards show the signal without the noise.</summary>
+/// <summary>Maps a report to the counters it increments. Noise reports count in <c>total</c>, <c>noise</c>,
+/// <c>noise_reason</c> and <c>noise_dry_run</c> only, so dashboards show the signal without the noise.</summary>
 public static class CountRules
 {
     /// <summary>Longest counted value; longer values are cut so one hostile report cannot bloat a table.</summary>
@@ -83,6 +87,7 @@ public static class CountRules
     {
         var bucket = Bucket(source.ReceivedAt);
         Add(counts, bucket, Dimensions.Total, Dimensions.All);
+        Add(counts, bucket, Dimensions.NoiseDryRun, source.NoiseDryRun);
         if (source.NoiseReason is not null)
         {
             Add(counts, bucket, Dimensions.Noise, Dimensions.All);

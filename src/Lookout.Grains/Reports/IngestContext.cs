@@ -9,10 +9,12 @@ namespace Lookout.Grains.Reports;
 /// <param name="PageStatus">The endpoint's <c>status</c> extra: the page's status code.</param>
 /// <param name="Env">The endpoint's <c>env</c> extra.</param>
 /// <param name="Release">The endpoint's <c>release</c> extra.</param>
+/// <param name="App">The application the reports are for (per-application noise rules).</param>
 public sealed record IngestContext(
     DateTimeOffset ReceivedAt,
     string? UserAgentHeader = null,
     bool? Enforced = null,
     int? PageStatus = null,
     string? Env = null,
-    string? Release = null);
+    string? Release = null,
+    string? App = null);

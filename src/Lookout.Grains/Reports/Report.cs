@@ -34,6 +34,8 @@ public sealed record Report
     public string? Classification { get; init; }
     /// <summary>Why the report is considered noise, or <c>null</c> when it is not.</summary>
     public string? NoiseReason { get; init; }
+    /// <summary>A rule in dry-run mode that would have made this report noise, or null.</summary>
+    public string? NoiseDryRun { get; init; }
     /// <summary>Whether the report carries a noise verdict.</summary>
     public bool Noise => NoiseReason is not null;
     /// <summary>HTTP status of the page (or of the request, for NEL).</summary>

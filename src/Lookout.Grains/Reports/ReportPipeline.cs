@@ -1,4 +1,5 @@
 // The pure entry point: a request body in, canonical reports (or a named refusal) out.
+using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
 
@@ -27,12 +28,12 @@ public static class ReportPipeline
             var entries = PayloadReader.Entries(document.RootElement, out var rejected);
             if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
             var reports = new List<Report>(entries.Count);
-            foreach (var entry in entries) reports.Add(Enrich(Normalize(entry, context, options), context, userAgents));
+            foreach (var entry in entries) reports.Add(Complete(Normalize(entry, context, options), context, options, userAgents));
             return new IngestResult(reports, rejected, PayloadError.None);
         }
     }
 
-    private static Report Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
+    private static NormalizedEntry Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
         => entry.Format switch
         {
             EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Element, context, options),
@@ -40,14 +41,27 @@ public static class ReportPipeline
             EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Element, context, options),
             EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Element, context, options),
             EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Element, context, options),
-            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options) with { Type = ReportTypes.Unknown },
+            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options) is var unknown
+                ? unknown with { Report = unknown.Report with { Type = ReportTypes.Unknown } }
+                : default,
         };
 
     /// <summary>Adds what does not depend on the report's format: browser and OS from its user agent,
-    /// and the endpoint's env and release extras.</summary>
-    private static Report Enrich(Report report, IngestContext context, IUserAgentParser? userAgents)
+    /// the endpoint's env and release extras, and the noise verdict, which may depend on the browser.</summary>
+    private static Report Complete(NormalizedEntry entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
     {
+        var report = entry.Report;
         var ua = report.UserAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(report.UserAgent);
-        return report with { Browser = ua.Browser, BrowserMajor = ua.BrowserMajor, Os = ua.Os, Env = context.Env, Release = context.Release };
+        var verdict = NoiseRules.Evaluate(entry.Noise with { App = context.App, Browser = ua.Browser, BrowserMajor = ua.BrowserMajor }, options.Noise);
+        return report with
+        {
+            Browser = ua.Browser,
+            BrowserMajor = ua.BrowserMajor,
+            Os = ua.Os,
+            Env = context.Env,
+            Release = context.Release,
+            NoiseReason = verdict.Reason,
+            NoiseDryRun = verdict.DryRun,
+        };
     }
 }

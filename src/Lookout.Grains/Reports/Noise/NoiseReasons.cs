@@ -10,6 +10,11 @@ public static class NoiseReasons
     public const string NonWebDocument = "non_web_document";
     /// <summary>The blocked value tells nothing an operator could act on (<c>null</c>, <c>about</c>, …).</summary>
     public const string Unactionable = "unactionable";
+    /// <summary>The browser is older than its configured minimum version.</summary>
+    public const string LegacyBrowser = "legacy_browser";
     /// <summary>The document is on a development host.</summary>
     public const string Localhost = "localhost";
+
+    /// <summary>The built-in reasons, in the order their rules run.</summary>
+    public static IReadOnlyList<string> BuiltIn { get; } = [BrowserExtension, NonWebDocument, Unactionable, LegacyBrowser, Localhost];
 }

@@ -11,23 +11,63 @@ namespace Lookout.Grains.Reports.Noise;
 /// <param name="Blocked">The blocked value, read (CSP; default otherwise).</param>
 /// <param name="SourceFile">Where the violation came from.</param>
 /// <param name="Sample">The script or style sample.</param>
-internal readonly record struct NoiseInput(string? DocumentUrl, string? ReportHost, BlockedResource Blocked, string? SourceFile, string? Sample);
+internal readonly record struct NoiseInput(string? DocumentUrl, string? ReportHost, BlockedResource Blocked, string? SourceFile, string? Sample)
+{
+    /// <summary>The application, for per-application rules.</summary>
+    public string? App { get; init; }
+    /// <summary>Browser family from the user agent.</summary>
+    public string? Browser { get; init; }
+    /// <summary>Browser major version.</summary>
+    public string? BrowserMajor { get; init; }
+}
 
-/// <summary>Runs the built-in rules in order; the first reason wins.</summary>
+/// <summary>The outcome of the noise rules.</summary>
+/// <param name="Reason">The first enforcing rule that matched, or null.</param>
+/// <param name="DryRun">The first dry-run rule that matched before it, or null.</param>
+internal readonly record struct NoiseVerdict(string? Reason, string? DryRun);
+
+/// <summary>Runs the built-in rules in order, then the operator's; the first enforcing match wins.</summary>
 internal static class NoiseRules
 {
-    private static readonly Func<NoiseInput, string?>[] Rules =
-        [BrowserExtension, NonWebDocument, Unactionable, Localhost];
+    private static readonly (string Name, Func<NoiseInput, NoiseOptions, string?> Rule)[] BuiltIn =
+    [
+        (NoiseReasons.BrowserExtension, (i, _) => BrowserExtension(i)),
+        (NoiseReasons.NonWebDocument, (i, _) => NonWebDocument(i)),
+        (NoiseReasons.Unactionable, (i, _) => Unactionable(i)),
+        (NoiseReasons.LegacyBrowser, LegacyBrowser),
+        (NoiseReasons.Localhost, (i, _) => Localhost(i)),
+    ];
 
-    /// <summary>The first rule's reason, or null when the report is not noise.</summary>
-    public static string? Evaluate(in NoiseInput input)
+    /// <summary>The verdict for one report. A rule in dry-run mode never makes a report noise; the first
+    /// one that matched ahead of the deciding rule is recorded, so operators see what it would drop.</summary>
+    public static NoiseVerdict Evaluate(in NoiseInput input, NoiseOptions options)
     {
-        foreach (var rule in Rules)
+        string? dryRun = null;
+        foreach (var (name, rule) in BuiltIn)
         {
-            if (rule(input) is { } reason) return reason;
+            if (rule(input, options) is not { } reason) continue;
+            if (!options.DryRun.Contains(name)) return new NoiseVerdict(reason, dryRun);
+            dryRun ??= reason;
         }
-        return null;
+        foreach (var custom in options.Rules)
+        {
+            if (!custom.Matches(input.App, input.Blocked.Host, input.DocumentUrl, input.SourceFile)) continue;
+            if (!custom.DryRun) return new NoiseVerdict(custom.Name, dryRun);
+            dryRun ??= custom.Name;
+        }
+        return new NoiseVerdict(null, dryRun);
     }
+
+    /// <summary>Only the built-in rules with default options (used where no options apply).</summary>
+    public static string? Evaluate(in NoiseInput input) => Evaluate(input, NoiseOptions.Default).Reason;
+
+    /// <summary>The browser is older than the configured minimum for its family.</summary>
+    public static string? LegacyBrowser(NoiseInput input, NoiseOptions options)
+        => input.Browser is not null && options.MinimumVersions.TryGetValue(input.Browser, out var minimum)
+           && int.TryParse(input.BrowserMajor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major)
+           && major < minimum
+            ? NoiseReasons.LegacyBrowser
+            : null;
 
     /// <summary>Blocked value, source file or sample from an extension scheme. Matched on the scheme, so
     /// Chrome's bare <c>chrome-extension</c> counts as well as <c>chrome-extension://id/…</c>.</summary>

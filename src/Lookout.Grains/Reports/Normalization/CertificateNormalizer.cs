@@ -1,5 +1,6 @@
 // HPKP (RFC 7469 §3), Expect-CT (RFC 9163 §3) and Expect-Staple reports: retired, kept cheap but correct.
 using System.Text.Json;
+using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Parsing;
 
 namespace Lookout.Grains.Reports.Normalization;
@@ -7,9 +8,9 @@ namespace Lookout.Grains.Reports.Normalization;
 /// <summary>Normalizes certificate reports. Their document is <c>https://{hostname}/</c>.</summary>
 internal static class CertificateNormalizer
 {
-    public static Report Normalize(string type, JsonElement report, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Normalize(string type, JsonElement element, IngestContext context, NormalizationOptions options)
     {
-        var f = Fields.Of(report);
+        var f = Fields.Of(element);
         var hostname = f.String("hostname")?.Trim();
         var url = string.IsNullOrEmpty(hostname) ? null : $"https://{hostname}/";
         // RFC 9163's failure-mode says whether the policy was enforced; HPKP and Staple never say.
@@ -20,7 +21,7 @@ internal static class CertificateNormalizer
             ReportTypes.ExpectCt => "ct_requirement_failure",
             _ => f.String("response-status")?.ToLowerInvariant() ?? "staple_failure",
         };
-        return new Report
+        var report = new Report
         {
             Type = type,
             ReceivedAt = context.ReceivedAt,
@@ -31,7 +32,8 @@ internal static class CertificateNormalizer
             Classification = classification,
             UserAgent = context.UserAgentHeader,
             StatusCode = context.PageStatus,
-            Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, report, null, renameLegacyKeys: false, options.UrlPrivacy),
+            Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, element, null, renameLegacyKeys: false, options.UrlPrivacy),
         };
+        return new NormalizedEntry(report, new NoiseInput(url, report.ReportHost, default, null, null));
     }
 }

@@ -11,7 +11,7 @@ namespace Lookout.Grains.Reports.Normalization;
 internal static class CspNormalizer
 {
     /// <summary>A legacy <c>csp-report</c> object (wrapper already removed).</summary>
-    public static Report Legacy(JsonElement report, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Legacy(JsonElement report, IngestContext context, NormalizationOptions options)
     {
         var f = Fields.Of(report);
         // Firefox <= 13 sent no document-uri, only the request line "GET http://host/path HTTP/1.1".
@@ -22,7 +22,7 @@ internal static class CspNormalizer
     }
 
     /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope).</summary>
-    public static Report ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options)
     {
         var envelope = Fields.Of(entry);
         var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
@@ -35,7 +35,7 @@ internal static class CspNormalizer
         return Build(f, document, userAgent, age, body, context, options);
     }
 
-    private static Report Build(Fields f, string? document, string? userAgent, long age, string body,
+    private static NormalizedEntry Build(Fields f, string? document, string? userAgent, long age, string body,
         IngestContext context, NormalizationOptions options)
     {
         var violatedRaw = f.String("violated-directive");
@@ -48,7 +48,7 @@ internal static class CspNormalizer
         var reportHost = UrlParts.Host(document);
         var sourceFile = f.String("source-file");
         var sample = f.String("script-sample") ?? f.String("sample");
-        return new Report
+        var report = new Report
         {
             Type = ReportTypes.CspViolation,
             ReceivedAt = context.ReceivedAt,
@@ -62,7 +62,6 @@ internal static class CspNormalizer
             ViolatedDirective = Directives.FirstToken(violatedRaw),
             Disposition = DispositionRule.From(f.String("disposition"), context.Enforced),
             Classification = CspClassifier.Classify(blocked, effective, document, reportHost, sourceFile),
-            NoiseReason = NoiseRules.Evaluate(new NoiseInput(document, reportHost, blocked, sourceFile, sample)),
             StatusCode = f.Int("status-code") ?? context.PageStatus,
             SourceFile = UrlParts.Scrub(NullIfEmpty(sourceFile), options.UrlPrivacy),
             LineNumber = f.Int("line-number"),
@@ -72,6 +71,7 @@ internal static class CspNormalizer
             AgeMs = age,
             Body = body,
         };
+        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, sample));
     }
 
     /// <summary>The URL in an HTTP request line such as <c>GET http://host/p HTTP/1.1</c>.</summary>

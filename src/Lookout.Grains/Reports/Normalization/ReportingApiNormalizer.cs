@@ -12,7 +12,7 @@ internal static class ReportingApiNormalizer
     /// <summary>Longest type string kept as is; longer ones are cut so a hostile type cannot bloat counts.</summary>
     public const int MaxTypeLength = 64;
 
-    public static Report Normalize(JsonElement entry, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Normalize(JsonElement entry, IngestContext context, NormalizationOptions options)
     {
         var envelope = Fields.Of(entry);
         var type = NormalizeType(envelope.String("type"));
@@ -28,7 +28,7 @@ internal static class ReportingApiNormalizer
         var reportHost = UrlParts.Host(document);
         var sourceFile = f.String("source-file");
         var isNel = type == ReportTypes.NetworkError;
-        return new Report
+        var report = new Report
         {
             Type = type,
             ReceivedAt = context.ReceivedAt,
@@ -40,7 +40,6 @@ internal static class ReportingApiNormalizer
             BlockedHost = blocked.Host,
             Disposition = Disposition(f, context),
             Classification = NaturalClass(type, f),
-            NoiseReason = NoiseRules.Evaluate(new NoiseInput(document, reportHost, blocked, sourceFile, null)),
             StatusCode = isNel ? f.Int("status-code") : f.Int("status-code") ?? context.PageStatus,
             SourceFile = UrlParts.Scrub(Empty(sourceFile), options.UrlPrivacy),
             LineNumber = f.Int("line-number"),
@@ -51,6 +50,7 @@ internal static class ReportingApiNormalizer
             Body = BodyWriter.Write(type, UrlParts.Scrub(document, options.UrlPrivacy), userAgent, age, bodyElement, entry,
                 renameLegacyKeys: false, options.UrlPrivacy),
         };
+        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, null));
     }
 
     /// <summary>Lowercased, trimmed, length-capped type; empty becomes <c>unknown</c>.</summary>

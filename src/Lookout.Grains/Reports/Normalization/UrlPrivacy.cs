@@ -1,4 +1,6 @@
 // How much of a URL's query Lookout keeps when it stores a report.
+using Lookout.Grains.Reports.Noise;
+
 namespace Lookout.Grains.Reports.Normalization;
 
 /// <summary>What happens to query strings in stored URLs. Fragments are always removed.</summary>
@@ -16,6 +18,9 @@ public enum UrlPrivacy
 /// <param name="UrlPrivacy">How stored URLs treat query strings.</param>
 public sealed record NormalizationOptions(UrlPrivacy UrlPrivacy = UrlPrivacy.StripQueryValues)
 {
+    /// <summary>Noise rule configuration.</summary>
+    public NoiseOptions Noise { get; init; } = NoiseOptions.Default;
+
     /// <summary>The defaults: query values stripped.</summary>
     public static NormalizationOptions Default { get; } = new();
 }

@@ -75,5 +75,9 @@ internal static class PostgresSchema
                 primary key (app, batch_id)
             );
             """),
+        (2, """
+            -- A noise rule in dry-run mode records what it would have dropped.
+            alter table lookout_reports add column noise_dry_run text;
+            """),
     ];
 }

@@ -68,5 +68,8 @@ internal static class SqliteSchema
                 primary key (app, batch_id)
             );
             """),
+        (2, """
+            alter table lookout_reports add column noise_dry_run text;
+            """),
     ];
 }

@@ -11,11 +11,11 @@ internal sealed partial class SqliteStorage
         insert into lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
             blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
             status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-            env, release, age_ms, body)
+            env, release, age_ms, body, noise_dry_run)
         values ($app, $id, $received_at, $batch_id, $type, $url, $report_host, $path, $referrer, $blocked_url,
             $blocked_host, $effective_directive, $violated_directive, $disposition, $classification, $noise_reason,
             $status_code, $source_file, $line_number, $column_number, $sample, $user_agent, $browser, $browser_major, $os,
-            $env, $release, $age_ms, $body)
+            $env, $release, $age_ms, $body, $noise_dry_run)
         """;
 
     private const string UpsertCountSql = """
@@ -107,7 +107,7 @@ internal sealed partial class SqliteStorage
             "$app", "$id", "$received_at", "$batch_id", "$type", "$url", "$report_host", "$path", "$referrer", "$blocked_url",
             "$blocked_host", "$effective_directive", "$violated_directive", "$disposition", "$classification", "$noise_reason",
             "$status_code", "$source_file", "$line_number", "$column_number", "$sample", "$user_agent", "$browser",
-            "$browser_major", "$os", "$env", "$release", "$age_ms", "$body",
+            "$browser_major", "$os", "$env", "$release", "$age_ms", "$body", "$noise_dry_run",
         ];
         var p = names.Select(n => command.Parameters.Add(n, SqliteType.Text)).ToArray();
         command.Prepare();
@@ -120,7 +120,7 @@ internal sealed partial class SqliteStorage
                 e.App, IdText(e.Id), Millis(r.ReceivedAt), batchId, r.Type, r.Url, r.ReportHost, r.Path, r.Referrer, r.BlockedUrl,
                 r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective, r.Disposition, r.Classification, r.NoiseReason,
                 r.StatusCode, r.SourceFile, r.LineNumber, r.ColumnNumber, r.Sample, r.UserAgent, r.Browser,
-                r.BrowserMajor, r.Os, r.Env, r.Release, r.AgeMs, r.Body,
+                r.BrowserMajor, r.Os, r.Env, r.Release, r.AgeMs, r.Body, r.NoiseDryRun,
             ];
             for (var i = 0; i < values.Length; i++) p[i].Value = values[i] ?? DBNull.Value;
             command.ExecuteNonQuery();
