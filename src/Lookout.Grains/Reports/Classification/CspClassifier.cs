@@ -12,7 +12,9 @@ internal static class CspClassifier
     /// <param name="documentUrl">The document URL (for its scheme).</param>
     /// <param name="reportHost">The document's normalized host.</param>
     /// <param name="sourceFile">Where the violation came from.</param>
-    public static string Classify(BlockedResource blocked, string? effectiveDirective, string? documentUrl, string? reportHost, string? sourceFile)
+    /// <param name="blockedKnown">Whether the report named a blocked value at all (missing or "" means the
+    /// page itself for script and style, and nothing known otherwise).</param>
+    public static string Classify(BlockedResource blocked, string? effectiveDirective, string? documentUrl, string? reportHost, string? sourceFile, bool blockedKnown = true)
     {
         if (ExtensionSchemes.IsExtension(blocked.Scheme) || ExtensionSchemes.IsExtension(UrlParts.Scheme(sourceFile)))
             return Classes.BrowserExtension;
@@ -28,7 +30,7 @@ internal static class CspClassifier
             return Classes.TrustedTypes;
         if (blocked.Scheme is "http" or "ws" && UrlParts.Scheme(documentUrl) == "https") return Classes.MixedContent;
         if (blocked.Scheme is not null && !UrlParts.IsNetworkScheme(blocked.Scheme)) return Classes.Scheme;
-        if (normalized is BlockedKinds.Self) return Classes.SameOrigin;
+        if (normalized is BlockedKinds.Self) return blockedKnown ? Classes.SameOrigin : Classes.Other;
         if (blocked.Host is not null && reportHost is not null && blocked.Host == reportHost) return Classes.SameOrigin;
         if (blocked.Host is not null) return Classes.UnauthorizedHost;
         return Classes.Other;

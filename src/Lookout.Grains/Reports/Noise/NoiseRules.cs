@@ -13,6 +13,10 @@ namespace Lookout.Grains.Reports.Noise;
 /// <param name="Sample">The script or style sample.</param>
 internal readonly record struct NoiseInput(string? DocumentUrl, string? ReportHost, BlockedResource Blocked, string? SourceFile, string? Sample)
 {
+    /// <summary>The referrer the browser reported.</summary>
+    public string? Referrer { get; init; }
+    /// <summary>The policy the browser says it enforced.</summary>
+    public string? OriginalPolicy { get; init; }
     /// <summary>The application, for per-application rules.</summary>
     public string? App { get; init; }
     /// <summary>Browser family from the user agent.</summary>
@@ -32,6 +36,7 @@ internal static class NoiseRules
     private static readonly (string Name, Func<NoiseInput, NoiseOptions, string?> Rule)[] BuiltIn =
     [
         (NoiseReasons.BrowserExtension, (i, _) => BrowserExtension(i)),
+        (NoiseReasons.InjectedContent, (i, _) => InjectedContent(i)),
         (NoiseReasons.NonWebDocument, (i, _) => NonWebDocument(i)),
         (NoiseReasons.Unactionable, (i, _) => Unactionable(i)),
         (NoiseReasons.LegacyBrowser, LegacyBrowser),
@@ -78,11 +83,47 @@ internal static class NoiseRules
             ? NoiseReasons.BrowserExtension
             : null;
 
-    /// <summary>A document that is present but not http(s): about:blank frames, file: pages, placeholders.</summary>
+    /// <summary>A document that is present but not an http(s) page: about:blank frames, file: pages,
+    /// placeholders such as "[anonymised]". A scheme-less host and path (Chrome 87 COOP's
+    /// <c>bar.example/foo</c>) is still a web page.</summary>
     public static string? NonWebDocument(NoiseInput input)
-        => !string.IsNullOrWhiteSpace(input.DocumentUrl) && !(UrlParts.Scheme(input.DocumentUrl) is "http" or "https")
-            ? NoiseReasons.NonWebDocument
-            : null;
+    {
+        if (string.IsNullOrWhiteSpace(input.DocumentUrl)) return null;
+        var scheme = UrlParts.Scheme(input.DocumentUrl);
+        var web = scheme is "http" or "https" || (scheme is null && input.ReportHost is not null);
+        return web ? null : NoiseReasons.NonWebDocument;
+    }
+
+    // Hosts that inject into pages they do not own, each seen in public CSP noise lists: Opera Mini's
+    // ad blocker and the GamePhrase extension (csp-wtf), Zscaler's proxy, and adware hosts from
+    // Sentry Relay's default disallowed sources.
+    private static readonly string[] InjectorHosts =
+    [
+        "adblockers.opera-mini.net", "gamephrase.com", "zscaler.net", "zscalertwo.net", "zscalerthree.net",
+        "metrext.com", "tlscdn.com", "superfish.com", "image2play.com", "zilionfast.in", "searchfun.in",
+        "datafastguru.info", "cdnsrv.net",
+    ];
+
+    /// <summary>A blocked resource or script from a known injector, a policy a proxy rewrote (the site
+    /// never allows zscaler), or a page rewritten inside the Google app (csp-wtf: android-app referrer).</summary>
+    public static string? InjectedContent(NoiseInput input)
+    {
+        if (IsInjector(input.Blocked.Host) || IsInjector(UrlParts.Host(input.SourceFile))) return NoiseReasons.InjectedContent;
+        if (input.OriginalPolicy is { } policy && policy.Contains("zscaler", StringComparison.OrdinalIgnoreCase)) return NoiseReasons.InjectedContent;
+        if (input.Referrer is { } referrer && referrer.StartsWith("android-app://com.google.android.googlequicksearchbox", StringComparison.OrdinalIgnoreCase))
+            return NoiseReasons.InjectedContent;
+        return null;
+    }
+
+    private static bool IsInjector(string? host)
+    {
+        if (host is null) return false;
+        foreach (var injector in InjectorHosts)
+        {
+            if (host == injector || host.EndsWith("." + injector, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
 
     // Values browsers report that carry no information about the site's policy. "about" is Chrome 45/46's
     // frame bug; android-webview* come from Android WebView internals; filesystem: from old Chrome/Edge.

@@ -59,9 +59,9 @@ internal static class CspNormalizer
             BlockedUrl = blockedRaw is null ? blocked.Normalized : UrlParts.Scrub(blockedRaw, options.UrlPrivacy),
             BlockedHost = blocked.Host,
             EffectiveDirective = effective,
-            ViolatedDirective = Directives.FirstToken(violatedRaw),
+            ViolatedDirective = Directives.Violated(violatedRaw),
             Disposition = DispositionRule.From(f.String("disposition"), context.Enforced),
-            Classification = CspClassifier.Classify(blocked, effective, document, reportHost, sourceFile),
+            Classification = CspClassifier.Classify(blocked, effective, document, reportHost, sourceFile, blockedKnown: !string.IsNullOrEmpty(blockedRaw)),
             StatusCode = f.Int("status-code") ?? context.PageStatus,
             SourceFile = UrlParts.Scrub(NullIfEmpty(sourceFile), options.UrlPrivacy),
             LineNumber = f.Int("line-number"),
@@ -71,7 +71,11 @@ internal static class CspNormalizer
             AgeMs = age,
             Body = body,
         };
-        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, sample));
+        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, sample)
+        {
+            Referrer = f.String("referrer"),
+            OriginalPolicy = f.String("original-policy"),
+        });
     }
 
     /// <summary>The URL in an HTTP request line such as <c>GET http://host/p HTTP/1.1</c>.</summary>

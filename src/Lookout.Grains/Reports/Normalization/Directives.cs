@@ -47,6 +47,10 @@ internal static class Directives
         return FirstToken(violated) ?? fromEffective;
     }
 
+    /// <summary>First token of the violated directive; an X-CSP sentence becomes the directive it means.</summary>
+    public static string? Violated(string? violated)
+        => violated is not null && LegacySentences.TryGetValue(violated.Trim(), out var mapped) ? mapped : FirstToken(violated);
+
     /// <summary>The keyword a legacy sentence implies for the blocked value (<c>inline</c> or <c>eval</c>).</summary>
     public static string? LegacySentenceKeyword(string? violated)
     {
