@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# Runs every Lookout test: restore, build, a throwaway PostgreSQL, all test projects, one summary line.
+# Runs every Lookout test: browsers, restore, build, a throwaway PostgreSQL, all test projects, one summary line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 . scripts/throwaway-postgres.sh
+
+# End-to-end tests drive Debian's browsers; certutil (libnss3-tools) gives Firefox the test CA.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+command -v certutil >/dev/null || missing+=(libnss3-tools)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${missing[*]} (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: ${missing[*]} missing; browser tests will be skipped (they fail when CI=true)"
+  fi
+fi
 
 start_throwaway_postgres
 trap stop_throwaway_postgres EXIT
