@@ -104,3 +104,30 @@ public sealed class IngestTests : SqliteApiTest
         Assert.Equal("cdn.example", report.GetProperty("blocked_host").GetString());
     }
 }
+
+public sealed class DroppedCountTests : SqliteApiTest
+{
+    [Fact]
+    public async Task Refused_requests_and_rejected_batch_items_are_counted_per_application()
+    {
+        (await Client.PostReportAsync("/r/drops", "{\"csp-report\": ")).Dispose();
+        (await Client.PostReportAsync("/r/drops", "NOT_A_JSON")).Dispose();
+        (await Client.PostReportAsync("/r/drops?enforced=perhaps", HttpHelpers.Csp("https://a.example/", "inline", "script-src"))).Dispose();
+        using var batch = await Client.PostReportAsync("/r/drops", """[{"type":"network-error","url":"https://a.example/","body":{"type":"ok"}}, 1, "x"]""", "application/reports+json");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, batch.StatusCode);
+
+        // Dropped counters ride with the next group commit: poll briefly rather than assume timing.
+        System.Text.Json.JsonElement counts = default;
+        for (var i = 0; i < 100; i++)
+        {
+            counts = await Client.GetJsonAsync("/api/apps/drops/counts");
+            if (counts.Count("dropped", "rejected:not_json") == 1 && counts.Count("dropped", "rejected:malformed") == 1) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(1, counts.Count("dropped", "rejected:malformed"));
+        Assert.Equal(1, counts.Count("dropped", "rejected:not_json"));
+        Assert.Equal(1, counts.Count("dropped", "rejected:invalid_extra"));
+        Assert.Equal(2, counts.Count("dropped", "rejected:not_a_report"));
+        Assert.Equal(1, counts.GetProperty("total").GetInt64());
+    }
+}

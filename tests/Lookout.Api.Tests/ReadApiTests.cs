@@ -7,7 +7,7 @@ namespace Lookout.Api.Tests;
 public sealed class ReadApiTests : SqliteApiTest
 {
     private static readonly string[] ListedDimensions =
-        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason", "noise_dry_run"];
+        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason", "noise_dry_run", "dropped"];
 
     private static readonly string[] ReportFields =
     [

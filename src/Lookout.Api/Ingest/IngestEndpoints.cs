@@ -59,12 +59,14 @@ public static class IngestEndpoints
             return Problems.Of(400, "Invalid application id", "Application ids are 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.", "invalid_app");
         var services = http.RequestServices;
         var options = services.GetRequiredService<IOptions<IngestOptions>>().Value;
-        if (!TryReadExtras(http.Request.Query, services.GetRequiredService<TimeProvider>().GetUtcNow(), http.Request.Headers.UserAgent.ToString(), out var context, out var extrasError))
-            return Problems.Of(400, "Invalid query parameter", extrasError, "invalid_extra");
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
+        if (!TryReadExtras(http.Request.Query, now, http.Request.Headers.UserAgent.ToString(), out var context, out var extrasError))
+            return await RefuseAsync(grain, now, 400, "Invalid query parameter", extrasError, "invalid_extra");
 
         var (buffer, length) = await ReadBodyAsync(http.Request, options.MaxBodyBytes, http.RequestAborted);
         if (buffer is null)
-            return Problems.Of(413, "Payload too large", $"Report bodies are limited to {options.MaxBodyBytes} bytes.", "too_large");
+            return await RefuseAsync(grain, now, 413, "Payload too large", $"Report bodies are limited to {options.MaxBodyBytes} bytes.", "too_large");
         IngestResult result;
         try
         {
@@ -78,18 +80,19 @@ public static class IngestEndpoints
         switch (result.Error)
         {
             case PayloadError.Empty:
-                return Problems.Of(400, "Empty body", "The request carried no report.", "empty");
+                return await RefuseAsync(grain, now, 400, "Empty body", "The request carried no report.", "empty");
             case PayloadError.MalformedJson:
-                return Problems.Of(400, "Malformed JSON", "The body starts like JSON but does not parse (or nests deeper than 32 levels).", "malformed");
+                return await RefuseAsync(grain, now, 400, "Malformed JSON", "The body starts like JSON but does not parse (or nests deeper than 32 levels).", "malformed");
             case PayloadError.NoReports:
-                return Problems.Of(400, "No reports", "The JSON holds no report object.", "no_reports");
+                return await RefuseAsync(grain, now, 400, "No reports", "The JSON holds no report object.", "no_reports", result.RejectedEntries);
             case PayloadError.NotJson:
-                return Problems.Of(415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
+                return await RefuseAsync(grain, now, 415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
         }
 
         try
         {
-            var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
+            // Items of a batch that were not reports are counted; their siblings are stored.
+            if (result.RejectedEntries > 0) await grain.RecordDroppedAsync(DroppedReason("not_a_report"), result.RejectedEntries, now);
             await grain.AcceptAsync(result.Reports);
         }
         catch (Exception ex) when (ex is StorageUnavailableException or GrainOverloadedException or SiloUnavailableException)
@@ -98,6 +101,23 @@ public static class IngestEndpoints
             return Problems.Of(503, "Try again later", "The reports were not stored: " + ex.Message, "unavailable");
         }
         return TypedResults.NoContent();
+    }
+
+    /// <summary>The <c>dropped</c> counter value for a refusal reason.</summary>
+    public static string DroppedReason(string reason) => "rejected:" + reason;
+
+    // Answers a refusal and counts it for the application, so "I sent reports and see nothing" has an answer.
+    private static async Task<IResult> RefuseAsync(IApplicationGrain grain, DateTimeOffset now, int status, string title, string? detail, string reason, int count = 1)
+    {
+        try
+        {
+            await grain.RecordDroppedAsync(DroppedReason(reason), Math.Max(count, 1), now);
+        }
+        catch (SiloUnavailableException)
+        {
+            // Stopping: the refusal is still answered, just not counted.
+        }
+        return Problems.Of(status, title, detail, reason);
     }
 
     /// <summary>Reads at most <paramref name="limit"/> bytes into a pooled buffer; null when the body is larger.</summary>

@@ -12,6 +12,12 @@ public abstract record ApplicationEvent;
 /// <param name="Report">The normalized report.</param>
 public sealed record ReportAccepted(Guid Id, string App, Report Report) : ApplicationEvent;
 
+/// <summary>Reports for this application were not stored; only their number and reason are kept.</summary>
+/// <param name="Reason">Why, e.g. <c>rejected:malformed</c>.</param>
+/// <param name="Count">How many.</param>
+/// <param name="At">When (its hour is the bucket).</param>
+public sealed record ReportsDropped(string Reason, int Count, DateTimeOffset At) : ApplicationEvent;
+
 /// <summary>A flush took every pending report into a batch.</summary>
 /// <param name="BatchId">The batch's id, used for idempotent commits.</param>
 public sealed record FlushStarted(Guid BatchId) : ApplicationEvent;

@@ -49,6 +49,16 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     }
 
     /// <inheritdoc />
+    public Task RecordDroppedAsync(string reason, int count, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        if (count <= 0) return Task.CompletedTask;
+        _state.Apply(new ReportsDropped(reason, count, at));
+        if (_flushing is not { IsCompleted: false }) _flushing = FlushLoopAsync();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public Task<ApplicationGrainStatus> GetStatusAsync()
         => Task.FromResult(new ApplicationGrainStatus(GrainKey, _state.Accepted, _state.Committed, _state.Failed, _state.Pending.Count));
 
@@ -56,7 +66,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         while (_flushing is { IsCompleted: false } flushing) await flushing;
-        if (_state.Pending.Count > 0) await (_flushing = FlushLoopAsync());
+        if (_state.HasPending) await (_flushing = FlushLoopAsync());
     }
 
     // Takes everything pending, commits it, and loops while more arrived during the commit.
@@ -64,7 +74,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     {
         try
         {
-            while (_state.Pending.Count > 0)
+            while (_state.HasPending)
             {
                 var completion = _pendingCommitted;
                 _pendingCommitted = NewCompletion();

@@ -36,6 +36,19 @@ public sealed class ApplicationState
         Accepted++;
     }
 
+    /// <summary>Whether anything waits for the next flush (reports or count-only deltas).</summary>
+    public bool HasPending => _pending.Count > 0 || _pendingDeltas.Count > 0;
+
+    /// <summary>Reports dropped and counted by this activation.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Counts dropped reports; no raw event is kept for them.</summary>
+    public void Apply(ReportsDropped e)
+    {
+        CountRules.AddDropped(e.At, e.Reason, e.Count, _pendingDeltas);
+        Dropped += e.Count;
+    }
+
     /// <summary>Moves everything pending into the in-flight batch.</summary>
     public void Apply(FlushStarted e)
     {

@@ -16,6 +16,11 @@ public interface IApplicationGrain : IGrainWithStringKey
     /// <exception cref="GrainOverloadedException">Too much is pending already; nothing was accepted.</exception>
     Task AcceptAsync(IReadOnlyList<Report> reports);
 
+    /// <summary>Counts reports that were not stored, under <c>dropped</c>/<paramref name="reason"/>. <b>Not
+    /// durable on return</b>: the count rides with the next group commit, usually within milliseconds, and
+    /// is lost if this silo dies first (nothing was acknowledged for those reports anyway).</summary>
+    Task RecordDroppedAsync(string reason, int count, DateTimeOffset at);
+
     /// <summary>This activation's running totals; not durable, for diagnostics.</summary>
     Task<ApplicationGrainStatus> GetStatusAsync();
 }

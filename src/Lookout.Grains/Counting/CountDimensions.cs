@@ -28,12 +28,15 @@ public static class Dimensions
     public const string NoiseReason = "noise_reason";
     /// <summary>Dry-run noise rule that would have dropped the report (noise or not).</summary>
     public const string NoiseDryRun = "noise_dry_run";
+    /// <summary>Reports that were not stored, by reason (<c>rejected:malformed</c>, …). These counters
+    /// have no raw events behind them, so rebuild keeps them as they are.</summary>
+    public const string Dropped = "dropped";
     /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
     public const string All = "all";
 
     /// <summary>The dimensions the counts endpoint lists, in its order.</summary>
     public static IReadOnlyList<string> Listed { get; } =
-        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun];
+        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun, Dropped];
 
     /// <summary>Every dimension that has counters, including the totals.</summary>
     public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed];
@@ -102,6 +105,13 @@ public static class CountRules
         Add(counts, bucket, Dimensions.ReportHost, source.ReportHost);
         Add(counts, bucket, Dimensions.Browser, BrowserLabel(source.Browser, source.BrowserMajor));
         Add(counts, bucket, Dimensions.Disposition, source.Disposition);
+    }
+
+    /// <summary>Adds <paramref name="count"/> dropped reports for <paramref name="reason"/>.</summary>
+    public static void AddDropped(DateTimeOffset at, string reason, long count, IDictionary<CountKey, long> counts)
+    {
+        var key = new CountKey(Bucket(at), Dimensions.Dropped, reason.Length > MaxValueLength ? reason[..MaxValueLength] : reason);
+        counts[key] = counts.TryGetValue(key, out var n) ? n + count : count;
     }
 
     /// <summary>"Chrome 125", or the family alone when the version is unknown.</summary>

@@ -132,6 +132,20 @@ public sealed class ApplicationGrainTests
     }
 
     [Fact]
+    public async Task Dropped_reports_are_counted_without_raw_events()
+    {
+        await using var host = Host();
+        var grain = host.GetGrain<IApplicationGrain>("drops");
+        await grain.RecordDroppedAsync("rejected:malformed", 2, Reports.Noon);
+        await grain.RecordDroppedAsync("rejected:malformed", 1, Reports.Noon);
+        await host.StopAsync();
+        var commits = _journal.Commits;
+        Assert.All(commits, c => Assert.Empty(c.Reports));
+        var deltas = commits.SelectMany(c => c.Deltas).Where(d => d.Key.Dimension == Dimensions.Dropped).ToList();
+        Assert.Equal(3, deltas.Where(d => d.Key.Value == "rejected:malformed").Sum(d => d.Count));
+    }
+
+    [Fact]
     public async Task Shutdown_flushes_everything_accepted()
     {
         var host = Host();

@@ -142,6 +142,29 @@ public abstract class StorageContractTests
     }
 
     [SkippableFact]
+    public async Task Dropped_counters_commit_alone_and_survive_rebuild()
+    {
+        await using var store = await CreateAsync();
+        await store.Journal.CommitAsync(Batch("d", Reports.Mixed(Hour12)), CancellationToken.None);
+        var counts = new Dictionary<CountKey, long>();
+        CountRules.AddDropped(Hour12, "rejected:malformed", 4, counts);
+        var dropOnly = new CommitBatch(Guid.NewGuid(), "d", [], [.. counts.Select(kv => new CountDelta(kv.Key, kv.Value))]);
+        await store.Journal.CommitAsync(dropOnly, CancellationToken.None);
+        await store.Journal.CommitAsync(dropOnly, CancellationToken.None); // a retry is a no-op
+
+        async Task Check()
+        {
+            var totals = Totals(await store.Reader.GetCountsAsync("d", WindowStart, WindowEnd, CancellationToken.None));
+            Assert.Equal(4, totals[(Dimensions.Dropped, "rejected:malformed")]);
+            Assert.Equal(5, totals[(Dimensions.Total, Dimensions.All)]);
+            Assert.Equal(5, Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None)).Total);
+        }
+        await Check();
+        await store.Admin.RebuildAsync("d", CancellationToken.None);
+        await Check();
+    }
+
+    [SkippableFact]
     public async Task Migrating_again_keeps_the_data()
     {
         await using var store = await CreateAsync();

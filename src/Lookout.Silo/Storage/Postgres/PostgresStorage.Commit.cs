@@ -11,7 +11,7 @@ internal sealed partial class PostgresStorage
 {
     public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.Reports.Count == 0) return;
+        if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) return;
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -23,7 +23,7 @@ internal sealed partial class PostgresStorage
                 await transaction.RollbackAsync(cancellationToken);
                 return; // Already committed by an earlier attempt whose answer was lost.
             }
-            await CopyReportsAsync(connection, batch, cancellationToken);
+            if (batch.Reports.Count > 0) await CopyReportsAsync(connection, batch, cancellationToken);
             await UpsertCountsAsync(connection, transaction, batch.App, batch.Deltas, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -49,9 +49,10 @@ internal sealed partial class PostgresStorage
         {
             BatchCommands =
             {
+                // A count-only batch (dropped reports) adds nothing to the summary: "where $4 > 0".
                 new NpgsqlBatchCommand("""
                     insert into lookout_apps (app, first_seen, last_seen, total, noise)
-                    values ($1, $2, $3, $4, $5)
+                    select $1, $2, $3, $4, $5 where $4 > 0
                     on conflict (app) do update set
                         first_seen = least(lookout_apps.first_seen, excluded.first_seen),
                         last_seen = greatest(lookout_apps.last_seen, excluded.last_seen),
@@ -62,8 +63,8 @@ internal sealed partial class PostgresStorage
                     Parameters =
                     {
                         new() { Value = batch.App },
-                        new() { Value = first.ToUniversalTime() },
-                        new() { Value = last.ToUniversalTime() },
+                        new() { Value = (batch.Reports.Count == 0 ? DateTimeOffset.UnixEpoch : first).ToUniversalTime() },
+                        new() { Value = (batch.Reports.Count == 0 ? DateTimeOffset.UnixEpoch : last).ToUniversalTime() },
                         new() { Value = (long)batch.Reports.Count },
                         new() { Value = noise },
                     },

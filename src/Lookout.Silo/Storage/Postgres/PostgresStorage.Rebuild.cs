@@ -40,7 +40,8 @@ internal sealed partial class PostgresStorage
                 totals.Add(ReportColumns.ReadCountSource(reader, new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero)));
             }
         }
-        await using (var clear = new NpgsqlCommand("delete from lookout_counts where app = $1", connection, transaction))
+        // Dropped counters have no raw events behind them: they are kept, not recomputed.
+        await using (var clear = new NpgsqlCommand($"delete from lookout_counts where app = $1 and dimension <> '{Dimensions.Dropped}'", connection, transaction))
         {
             clear.Parameters.Add(new NpgsqlParameter { Value = app });
             await clear.ExecuteNonQueryAsync(cancellationToken);

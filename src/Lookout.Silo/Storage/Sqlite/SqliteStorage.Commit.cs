@@ -25,7 +25,7 @@ internal sealed partial class SqliteStorage
 
     public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.Reports.Count == 0) return;
+        if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) return;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -36,8 +36,11 @@ internal sealed partial class SqliteStorage
                 transaction.Rollback();
                 return; // Already committed by an earlier attempt.
             }
-            UpsertApp(connection, transaction, batch);
-            InsertReports(connection, transaction, batch);
+            if (batch.Reports.Count > 0)
+            {
+                UpsertApp(connection, transaction, batch);
+                InsertReports(connection, transaction, batch);
+            }
             UpsertCounts(connection, transaction, batch.App, batch.Deltas);
             transaction.Commit();
         }

@@ -64,7 +64,8 @@ internal sealed partial class SqliteStorage
                 using (var clear = connection.CreateCommand())
                 {
                     clear.Transaction = transaction;
-                    clear.CommandText = "delete from lookout_counts where app = $app; delete from lookout_apps where app = $app;";
+                    // Dropped counters have no raw events behind them: they are kept, not recomputed.
+                    clear.CommandText = $"delete from lookout_counts where app = $app and dimension <> '{Lookout.Grains.Counting.Dimensions.Dropped}'; delete from lookout_apps where app = $app;";
                     clear.Parameters.AddWithValue("$app", a);
                     clear.ExecuteNonQuery();
                 }
