@@ -92,6 +92,21 @@ public sealed class CorpusFactsTests
     }
 
     [Fact]
+    public void Age_gives_the_reports_own_time()
+    {
+        var r = Read("53").Reports[0];
+        Assert.Equal(Context.ReceivedAt.AddMilliseconds(-156165), r.GeneratedAt);
+    }
+
+    [Fact]
+    public void Csp_hash_reports_name_their_resource()
+    {
+        var result = ReportPipeline.Process("""{"type":"csp-hash","url":"https://a.example/","age":1,"body":{"documentURL":"https://a.example/","subresourceURL":"https://cdn.example/lib.js","hash":"sha256-abc","type":"subresource","destination":"script"}}"""u8.ToArray(), Context, NormalizationOptions.Default);
+        var r = Assert.Single(result.Reports);
+        Assert.Equal(("csp-hash", "script", "cdn.example"), (r.Type, r.Classification, r.BlockedHost));
+    }
+
+    [Fact]
     public void Age_as_a_string_is_read()
     {
         Assert.Equal(176279, Read("55").Reports[0].AgeMs);

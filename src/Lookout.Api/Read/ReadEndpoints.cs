@@ -113,7 +113,7 @@ public static class ReadEndpoints
     {
         var r = stored.Report;
         using var body = JsonDocument.Parse(r.Body);
-        return new ReportItem(stored.Id.ToString("D"), r.ReceivedAt.UtcDateTime, stored.App, r.Type, r.Url, r.ReportHost, r.Path,
+        return new ReportItem(stored.Id.ToString("D"), r.ReceivedAt.UtcDateTime, r.GeneratedAt.UtcDateTime, stored.App, r.Type, r.Url, r.ReportHost, r.Path,
             r.Referrer, r.BlockedUrl, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective, r.Disposition, r.Classification,
             r.Noise, r.NoiseReason, r.NoiseDryRun, r.StatusCode, r.SourceFile, r.LineNumber, r.ColumnNumber, r.Sample, r.Browser,
             r.BrowserMajor, r.Os, r.Env, r.Release, body.RootElement.Clone());

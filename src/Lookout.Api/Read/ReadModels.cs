@@ -57,7 +57,7 @@ public sealed record ReportsResponse(IReadOnlyList<ReportItem> Reports, string? 
 
 /// <summary>A stored report as the read API shows it.</summary>
 public sealed record ReportItem(
-    string Id, DateTime ReceivedAt, string App, string Type, string? Url, string? ReportHost, string? Path, string? Referrer,
+    string Id, DateTime ReceivedAt, DateTime GeneratedAt, string App, string Type, string? Url, string? ReportHost, string? Path, string? Referrer,
     string? BlockedUrl, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective, string Disposition,
     string? Classification, bool Noise, string? NoiseReason, string? NoiseDryRun, int? StatusCode, string? SourceFile, int? LineNumber,
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,

@@ -62,6 +62,8 @@ public sealed record Report
     public string? Release { get; init; }
     /// <summary>How old the report was when it arrived, in milliseconds.</summary>
     public long AgeMs { get; init; }
+    /// <summary>When the browser generated the report: receipt time minus <see cref="AgeMs"/>.</summary>
+    public DateTimeOffset GeneratedAt => ReceivedAt - TimeSpan.FromMilliseconds(Math.Min(AgeMs, (long)TimeSpan.FromDays(3650).TotalMilliseconds));
     /// <summary>The report in Reporting API shape (<c>type</c>, <c>url</c>, <c>user_agent</c>, <c>age</c>,
     /// <c>body</c>) as compact JSON.</summary>
     public required string Body { get; init; }

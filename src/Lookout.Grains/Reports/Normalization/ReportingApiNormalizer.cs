@@ -23,7 +23,8 @@ internal static class ReportingApiNormalizer
         var document = envelope.String("url") ?? f.String("document-url");
         var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
         var age = Math.Max(0, envelope.Long("age") ?? 0);
-        var blockedRaw = f.String("blocked-url");
+        // csp-hash reports name the checked resource subresourceURL rather than blockedURL.
+        var blockedRaw = f.String("blocked-url") ?? f.String("subresource-url");
         var blocked = blockedRaw is null ? default : BlockedResource.Read(blockedRaw);
         var reportHost = UrlParts.Host(document);
         var sourceFile = f.String("source-file");
@@ -78,6 +79,7 @@ internal static class ReportingApiNormalizer
         "coep" or "coop" => f.String("type") ?? f.String("violation"),
         "permissions-policy-violation" or "document-policy-violation" => f.String("policy-id") ?? f.String("feature-id"),
         "integrity-violation" => f.String("destination") ?? "integrity",
+        "csp-hash" => f.String("destination") ?? f.String("type") ?? "hash",
         _ => null,
     };
 
