@@ -130,6 +130,14 @@ public sealed class BrowserReportTests(EndToEndFixture fixture)
     }
 
     [SkippableFact]
+    public async Task Firefox_legacy_report_only_reports_are_normalized()
+    {
+        Browsers.Require(Browsers.Firefox);
+        var reports = await VisitAsync(Browsers.StartFirefox, $"http://site.test:{fixture.Site.HttpPort}/legacy/report?app=firefox-legacy-report", "firefox-legacy-report", LegacyViolations);
+        AssertCommon(reports, "Firefox", "report", "http");
+    }
+
+    [SkippableFact]
     public async Task Firefox_reporting_api_reports_are_normalized()
     {
         Browsers.Require(Browsers.Firefox);
