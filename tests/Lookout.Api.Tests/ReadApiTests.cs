@@ -122,3 +122,54 @@ public sealed class ReadApiTests : SqliteApiTest
         Assert.Equal("ready", (await Client.GetJsonAsync("/readyz")).GetProperty("status").GetString());
     }
 }
+
+public sealed class SearchApiTests : SqliteApiTest
+{
+    private async Task SeedAsync()
+    {
+        for (var i = 0; i < 30; i++)
+            (await Client.PostReportAsync("/r/monorail", HttpHelpers.Csp("https://m.example/", i % 3 == 0 ? "http://pbs.twimg.com/a.png" : "https://cdn.example.com/a.js", "script-src"))).EnsureSuccessStatusCode();
+        (await Client.PostReportAsync("/r/other", HttpHelpers.Csp("https://o.example/", "http://pbs.twimg.com/a.png", "script-src"))).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Searches_filter_page_and_cross_applications()
+    {
+        await SeedAsync();
+        var page = await Client.GetJsonAsync("/api/apps/monorail/reports?q=" + Uri.EscapeDataString("blocked_host:*.twimg.com classification:\"mixed_content\"") + "&limit=4");
+        Assert.Equal(4, page.GetProperty("reports").GetArrayLength());
+        var next = page.GetProperty("next").GetString();
+        var rest = await Client.GetJsonAsync("/api/apps/monorail/reports?q=" + Uri.EscapeDataString("blocked_host:*.twimg.com") + "&limit=100&before=" + next);
+        Assert.Equal(6, rest.GetProperty("reports").GetArrayLength());
+
+        var all = await Client.GetJsonAsync("/api/reports?q=" + Uri.EscapeDataString("blocked_host:pbs.twimg.com") + "&limit=100");
+        Assert.Equal(11, all.GetProperty("reports").GetArrayLength());
+        var other = await Client.GetJsonAsync("/api/reports?q=" + Uri.EscapeDataString("app_name:other"));
+        Assert.Equal("other", other.GetProperty("reports")[0].GetProperty("app").GetString());
+    }
+
+    [Fact]
+    public async Task Malformed_queries_answer_400_with_position_and_expectation()
+    {
+        using var response = await Client.GetAsync("/api/apps/monorail/reports?q=" + Uri.EscapeDataString("blocked_host:x OR"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(17, problem.GetProperty("position").GetInt32());
+        Assert.Equal("a term after OR", problem.GetProperty("expected").GetString());
+        using var across = await Client.GetAsync("/api/reports?q=color:red");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, across.StatusCode);
+    }
+
+    [Fact]
+    public async Task Matches_stream_as_ndjson()
+    {
+        await SeedAsync();
+        using var response = await Client.GetAsync("/api/apps/monorail/reports.ndjson?q=" + Uri.EscapeDataString("-blocked_host:pbs.twimg.com"));
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(20, lines.Length);
+        Assert.All(lines, l => Assert.Equal("cdn.example.com", System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("blocked_host").GetString()));
+        using var bad = await Client.GetAsync("/api/apps/monorail/reports.ndjson?q=nope");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+}

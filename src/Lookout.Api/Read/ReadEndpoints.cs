@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
+using Lookout.Silo.Search;
 using Lookout.Silo.Storage;
 
 namespace Lookout.Api.Read;
@@ -26,6 +27,8 @@ public static class ReadEndpoints
         api.MapGet("/apps/{app}/counts", GetCountsAsync);
         api.MapGet("/apps/{app}/series", GetSeriesAsync);
         api.MapGet("/apps/{app}/reports", GetReportsAsync);
+        api.MapGet("/apps/{app}/reports.ndjson", ExportAsync);
+        api.MapGet("/reports", SearchAllAsync);
         api.MapGet("/reports/{id}", GetReportAsync);
     }
 
@@ -84,22 +87,108 @@ public static class ReadEndpoints
         return TypedResults.Ok(new SeriesResponse(app, dimension, stepText, window.Since.UtcDateTime, window.Until.UtcDateTime, [.. series]));
     });
 
-    /// <summary>Newest reports first, a page at a time (<c>limit</c>, <c>before</c>).</summary>
-    public static Task<IResult> GetReportsAsync(string app, HttpRequest request, IReportReader reader, CancellationToken cancellationToken) => Guard(async () =>
+    /// <summary>Newest reports of one application first, a page at a time (<c>limit</c>, <c>before</c>),
+    /// filtered by the search query <c>q</c> when given.</summary>
+    public static Task<IResult> GetReportsAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
         if (!AppIds.IsValid(app)) return InvalidApp();
-        if (!TryInt(request.Query["limit"], DefaultPageSize, 1, MaxPageSize, out var limit)) return BadQuery($"'limit' must be 1-{MaxPageSize}.");
+        return await SearchPageAsync(app, request, reader, time, cancellationToken);
+    });
+
+    /// <summary>Search across every application (<c>app:</c> / <c>app_name:</c> in <c>q</c> narrows it).</summary>
+    public static Task<IResult> SearchAllAsync(HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken)
+        => Guard(() => SearchPageAsync(null, request, reader, time, cancellationToken));
+
+    private static async Task<IResult> SearchPageAsync(string? app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!TryReadSearch(app, request, time.GetUtcNow(), MaxPageSize, out var search, out var problem)) return problem;
+        var reports = await reader.SearchAsync(search, cancellationToken);
+        var next = reports.Count == search.Limit ? reports[^1].Id.ToString("D") : null;
+        return TypedResults.Ok(new ReportsResponse([.. reports.Select(ToItem)], next));
+    }
+
+    /// <summary>Most rows one export streams.</summary>
+    public const int MaxExportRows = 100_000;
+
+    /// <summary>Streams every match of <c>q</c> as NDJSON, one report per line, newest first, paging by
+    /// keyset underneath (at most <see cref="MaxExportRows"/> rows, or <c>limit</c>).</summary>
+    public static async Task ExportAsync(string app, HttpContext http, IReportReader reader, TimeProvider time)
+    {
+        var request = http.Request;
+        if (!AppIds.IsValid(app))
+        {
+            await InvalidApp().ExecuteAsync(http);
+            return;
+        }
+        if (!TryReadSearch(app, request, time.GetUtcNow(), MaxExportRows, out var search, out var problem))
+        {
+            await problem.ExecuteAsync(http);
+            return;
+        }
+        var remaining = search.Limit;
+        var options = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        IReadOnlyList<StoredReport> page;
+        try
+        {
+            page = await reader.SearchAsync(search with { Limit = Math.Min(remaining, MaxPageSize) }, http.RequestAborted);
+        }
+        catch (StorageUnavailableException ex)
+        {
+            await Problems.Of(503, "Storage unavailable", ex.Message, "storage_unavailable").ExecuteAsync(http);
+            return;
+        }
+        http.Response.ContentType = "application/x-ndjson; charset=utf-8";
+        while (page.Count > 0)
+        {
+            foreach (var report in page)
+            {
+                await JsonSerializer.SerializeAsync(http.Response.Body, ToItem(report), options, http.RequestAborted);
+                await http.Response.Body.WriteAsync("\n"u8.ToArray(), http.RequestAborted);
+            }
+            remaining -= page.Count;
+            if (remaining <= 0 || page.Count < MaxPageSize) break;
+            await http.Response.Body.FlushAsync(http.RequestAborted);
+            page = await reader.SearchAsync(search with { Before = page[^1].Id, Limit = Math.Min(remaining, MaxPageSize) }, http.RequestAborted);
+        }
+    }
+
+    /// <summary>Reads <c>q</c>, <c>limit</c> and <c>before</c>; a malformed query answers 400 with its position.</summary>
+    private static bool TryReadSearch(string? app, HttpRequest request, DateTimeOffset now, int maxLimit, out SearchRequest search, out IResult problem)
+    {
+        search = null!;
+        problem = null!;
+        var defaultLimit = maxLimit == MaxPageSize ? DefaultPageSize : maxLimit;
+        if (!TryInt(request.Query["limit"], defaultLimit, 1, maxLimit, out var limit))
+        {
+            problem = BadQuery($"'limit' must be 1-{maxLimit}.");
+            return false;
+        }
         Guid? before = null;
         var beforeText = request.Query["before"].ToString();
         if (beforeText.Length > 0)
         {
-            if (!Guid.TryParse(beforeText, out var b)) return BadQuery("'before' must be a report id from 'next'.");
+            if (!Guid.TryParse(beforeText, out var b))
+            {
+                problem = BadQuery("'before' must be a report id from 'next'.");
+                return false;
+            }
             before = b;
         }
-        var reports = await reader.GetReportsAsync(app, before, limit, cancellationToken);
-        var next = reports.Count == limit ? reports[^1].Id.ToString("D") : null;
-        return TypedResults.Ok(new ReportsResponse([.. reports.Select(ToItem)], next));
-    });
+        SearchQuery query;
+        try
+        {
+            query = SearchQuery.Parse(request.Query["q"].ToString(), now);
+        }
+        catch (QuerySyntaxException ex)
+        {
+            problem = TypedResults.Problem(detail: ex.Message, statusCode: 400, title: "Invalid search query",
+                type: "https://lookout.dev/problems/invalid_query",
+                extensions: new Dictionary<string, object?> { ["reason"] = "invalid_query", ["position"] = ex.Position, ["expected"] = ex.Expected });
+            return false;
+        }
+        search = new SearchRequest(app, query, before, limit);
+        return true;
+    }
 
     /// <summary>One report by id.</summary>
     public static Task<IResult> GetReportAsync(string id, IReportReader reader, CancellationToken cancellationToken) => Guard(async () =>

@@ -1,5 +1,5 @@
 // since/until query parameters: ISO-8601 times or durations back from now (24h, 7d, 30m).
-using System.Globalization;
+using Lookout.Silo.Search;
 
 namespace Lookout.Api.Read;
 
@@ -39,30 +39,7 @@ internal readonly record struct TimeWindow(DateTimeOffset Since, DateTimeOffset 
     }
 
     /// <summary>Parses <c>30m</c>, <c>24h</c>, <c>7d</c>, <c>2w</c>.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = default;
-        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000)
-            return false;
-        duration = char.ToLowerInvariant(text[^1]) switch
-        {
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            'w' => TimeSpan.FromDays(7 * n),
-            _ => TimeSpan.Zero,
-        };
-        return duration > TimeSpan.Zero;
-    }
+    public static bool TryParseDuration(string text, out TimeSpan duration) => Durations.TryParse(text, out duration);
 
-    private static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset at)
-    {
-        if (TryParseDuration(text, out var ago))
-        {
-            at = now - ago;
-            return true;
-        }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at)
-            && at.Year is > 1970 and < 9999;
-    }
+    private static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset at) => Durations.TryParseTime(text, now, out at);
 }

@@ -41,8 +41,8 @@ public interface IReportReader
     /// <summary>Hourly counters of one dimension in [<paramref name="since"/>, <paramref name="until"/>).</summary>
     Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 
-    /// <summary>Newest reports of <paramref name="app"/> first, with ids below <paramref name="before"/> when given.</summary>
-    Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken);
+    /// <summary>A page of reports matching a search, newest first (keyset on the UUIDv7 id).</summary>
+    Task<IReadOnlyList<StoredReport>> SearchAsync(Search.SearchRequest request, CancellationToken cancellationToken);
 
     /// <summary>One report by id, or null.</summary>
     Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken);

@@ -16,6 +16,13 @@ public sealed class StoreUnderTest(object store, Func<ValueTask> dispose) : IAsy
     public ValueTask DisposeAsync() => dispose();
 }
 
+internal static class ReaderListing
+{
+    /// <summary>A page of an application's reports through search with an empty query.</summary>
+    public static Task<IReadOnlyList<StoredReport>> List(this IReportReader reader, string app, Guid? before, int limit)
+        => reader.SearchAsync(new Lookout.Silo.Search.SearchRequest(app, Lookout.Silo.Search.SearchQuery.Parse("", DateTimeOffset.UtcNow), before, limit), CancellationToken.None);
+}
+
 public abstract class StorageContractTests
 {
     private static readonly DateTimeOffset Hour12 = Reports.Noon;
@@ -56,7 +63,7 @@ public abstract class StorageContractTests
         Assert.Empty(await store.Reader.GetCountsAsync("shop", WindowEnd, WindowEnd.AddDays(1), CancellationToken.None));
         Assert.Empty(await store.Reader.GetCountsAsync("other", WindowStart, WindowEnd, CancellationToken.None));
 
-        var listed = await store.Reader.GetReportsAsync("shop", null, 10, CancellationToken.None);
+        var listed = await store.Reader.List("shop", null, 10);
         Assert.Equal(5, listed.Count);
         Assert.Equal(batch.Reports.Select(e => e.Id).OrderDescending(), listed.Select(r => r.Id));
         var original = batch.Reports.Single(e => e.Id == listed[0].Id).Report;
@@ -77,7 +84,7 @@ public abstract class StorageContractTests
         await store.Journal.CommitAsync(batch, CancellationToken.None);
         var counts = Totals(await store.Reader.GetCountsAsync("retry", WindowStart, WindowEnd, CancellationToken.None));
         Assert.Equal(5, counts[(Dimensions.Total, Dimensions.All)]);
-        Assert.Equal(5, (await store.Reader.GetReportsAsync("retry", null, 100, CancellationToken.None)).Count);
+        Assert.Equal(5, (await store.Reader.List("retry", null, 100)).Count);
         Assert.Equal(5, Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None)).Total);
     }
 
@@ -103,7 +110,7 @@ public abstract class StorageContractTests
         Guid? before = null;
         while (true)
         {
-            var page = await store.Reader.GetReportsAsync("p", before, 4, CancellationToken.None);
+            var page = await store.Reader.List("p", before, 4);
             seen.AddRange(page.Select(r => r.Id));
             if (page.Count < 4) break;
             before = page[^1].Id;
@@ -164,6 +171,43 @@ public abstract class StorageContractTests
         await Check();
     }
 
+    private static async Task<List<string>> Find(StoreUnderTest store, string? app, string q)
+    {
+        var query = Lookout.Silo.Search.SearchQuery.Parse(q, Hour13.AddHours(1));
+        var rows = await store.Reader.SearchAsync(new Lookout.Silo.Search.SearchRequest(app, query, null, 100), CancellationToken.None);
+        // Sorted: reports received in the same millisecond have no defined order among themselves.
+        return [.. rows.Select(r => r.App + ":" + (r.Report.BlockedHost ?? r.Report.Classification ?? r.Report.Type)).Order(StringComparer.Ordinal)];
+    }
+
+    [SkippableFact]
+    public async Task Search_filters_with_every_operator()
+    {
+        await using var store = await CreateAsync();
+        await store.Journal.CommitAsync(Batch("monorail", [
+            Reports.Csp("https://m.example/", "http://pbs.twimg.com/x.png", "script-src", Hour12),
+            Reports.Csp("https://m.example/", "http://twitter.com/x.js", "script-src", Hour12),
+            Reports.Csp("https://m.example/", "http://cdn.example.com/x.js", "script-src", Hour13),
+            Reports.Csp("https://m.example/", "https://a.cdn.example.com/x.js", "img-src", Hour13),
+            Reports.Csp("https://m.example/", "chrome-extension", "font-src", Hour13),
+        ]), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("other", [Reports.Csp("https://o.example/", "http://twitter.com/y.js", "script-src", Hour12)]), CancellationToken.None);
+
+        Assert.Equal(["monorail:twitter.com"],
+            await Find(store, null, "classification:\"mixed_content\" app_name:monorail blocked_host:twimg.com OR blocked_host:twitter.com violated_directive:script-src"));
+        Assert.Equal(["monorail:pbs.twimg.com", "monorail:twitter.com"],
+            await Find(store, "monorail", "blocked_host:*.twimg.com OR blocked_host:twitter.com"));
+        Assert.Equal(["monorail:a.cdn.example.com", "monorail:cdn.example.com"], await Find(store, "monorail", "blocked_host:*example.com"));
+        // Negation keeps reports that have no blocked host at all.
+        Assert.Equal(["monorail:a.cdn.example.com", "monorail:browser_extension", "monorail:pbs.twimg.com", "monorail:twitter.com"],
+            await Find(store, "monorail", "-blocked_host:cdn.example.com"));
+        Assert.Equal(["monorail:browser_extension"], await Find(store, "monorail", "noise:true"));
+        Assert.Equal(["monorail:a.cdn.example.com", "monorail:cdn.example.com"], await Find(store, "monorail", "since:2026-11-22T13:00:00Z noise:false"));
+        Assert.Equal(2, (await Find(store, null, "blocked_host:TWITTER.com")).Count);
+        Assert.Equal(["other:twitter.com"], await Find(store, null, "app:other"));
+        Assert.Empty(await Find(store, "monorail", "status_code:404"));
+        Assert.Empty(await Find(store, "monorail", "blocked_host:100%_sure"));
+    }
+
     [SkippableFact]
     public async Task Migrating_again_keeps_the_data()
     {
@@ -180,7 +224,7 @@ public abstract class StorageContractTests
         var result = ReportPipeline.Process("""{"csp-report":{"document-uri":"https://a.example/\u0000x","blocked-uri":"https://b.example/\ud800","script-sample":"\u0000\uffff😀","violated-directive":"script-src"}}"""u8.ToArray(),
             new IngestContext(Hour12), Lookout.Grains.Reports.Normalization.NormalizationOptions.Default);
         await store.Journal.CommitAsync(Batch("u", result.Reports), CancellationToken.None);
-        var stored = Assert.Single(await store.Reader.GetReportsAsync("u", null, 10, CancellationToken.None));
+        var stored = Assert.Single(await store.Reader.List("u", null, 10));
         Assert.Equal("b.example", stored.Report.BlockedHost);
     }
 }

@@ -79,5 +79,12 @@ internal static class PostgresSchema
             -- A noise rule in dry-run mode records what it would have dropped.
             alter table lookout_reports add column noise_dry_run text;
             """),
+        (3, """
+            -- Search pages filter by these within an application, newest first.
+            create index lookout_reports_app_blocked_host on lookout_reports (app, blocked_host, id desc);
+            create index lookout_reports_app_classification on lookout_reports (app, classification, id desc);
+            create index lookout_reports_app_violated on lookout_reports (app, violated_directive, id desc);
+            create index lookout_reports_app_report_host on lookout_reports (app, report_host, id desc);
+            """),
     ];
 }

@@ -26,12 +26,15 @@ internal sealed partial class PostgresStorage
             """, [app, dimension, since.ToUniversalTime(), until.ToUniversalTime()],
             r => new BucketRow(Utc(r, 0), r.GetString(1), r.GetInt64(2)), cancellationToken);
 
-    public Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken)
-        => before is { } b
-            ? QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $1 and id < $2 order by id desc limit $3",
-                [app, b, limit], MapReport, cancellationToken)
-            : QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $1 order by id desc limit $2",
-                [app, limit], MapReport, cancellationToken);
+    private static readonly Search.SearchDialect Dialect = new(
+        t => t.ToUniversalTime(), id => id, "ilike", (column, parameter) => $"lower({column}) = lower({parameter})");
+
+    public Task<IReadOnlyList<StoredReport>> SearchAsync(Search.SearchRequest request, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Search.SearchSql.Build(request, Dialect);
+        return QueryNamedAsync($"select {ReportColumns.Select} from lookout_reports where {where} order by id desc limit {request.Limit}",
+            parameters, MapReport, cancellationToken);
+    }
 
     public async Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -43,12 +46,18 @@ internal sealed partial class PostgresStorage
 
     private static DateTimeOffset Utc(NpgsqlDataReader r, int ordinal) => new(r.GetDateTime(ordinal), TimeSpan.Zero);
 
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+        => RunQueryAsync(sql, parameters.Select(v => new NpgsqlParameter { Value = v }), map, cancellationToken);
+
+    private Task<IReadOnlyList<T>> QueryNamedAsync<T>(string sql, IEnumerable<KeyValuePair<string, object>> named, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+        => RunQueryAsync(sql, named.Select(p => new NpgsqlParameter(p.Key, p.Value)), map, cancellationToken);
+
+    private async Task<IReadOnlyList<T>> RunQueryAsync<T>(string sql, IEnumerable<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
         try
         {
             await using var command = _dataSource.CreateCommand(sql);
-            foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
+            foreach (var parameter in parameters) command.Parameters.Add(parameter);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var rows = new List<T>();
             while (await reader.ReadAsync(cancellationToken)) rows.Add(map(reader));

@@ -71,5 +71,11 @@ internal static class SqliteSchema
         (2, """
             alter table lookout_reports add column noise_dry_run text;
             """),
+        (3, """
+            create index lookout_reports_app_blocked_host on lookout_reports (app, blocked_host, id desc);
+            create index lookout_reports_app_classification on lookout_reports (app, classification, id desc);
+            create index lookout_reports_app_violated on lookout_reports (app, violated_directive, id desc);
+            create index lookout_reports_app_report_host on lookout_reports (app, report_host, id desc);
+            """),
     ];
 }

@@ -27,12 +27,15 @@ internal sealed partial class SqliteStorage
             """, [app, dimension, Millis(since), Millis(until)],
             r => new BucketRow(FromMillis(r.GetInt64(0)), r.GetString(1), r.GetInt64(2)), cancellationToken);
 
-    public Task<IReadOnlyList<StoredReport>> GetReportsAsync(string app, Guid? before, int limit, CancellationToken cancellationToken)
-        => before is { } b
-            ? QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $p0 and id < $p1 order by id desc limit $p2",
-                [app, IdText(b), limit], MapReport, cancellationToken)
-            : QueryAsync($"select {ReportColumns.Select} from lookout_reports where app = $p0 order by id desc limit $p1",
-                [app, limit], MapReport, cancellationToken);
+    private static readonly Search.SearchDialect Dialect = new(
+        t => Millis(t), IdText, "like", (column, parameter) => $"{column} = {parameter} collate nocase");
+
+    public Task<IReadOnlyList<StoredReport>> SearchAsync(Search.SearchRequest request, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Search.SearchSql.Build(request, Dialect);
+        return QueryNamedAsync($"select {ReportColumns.Select} from lookout_reports where {where} order by id desc limit {request.Limit}",
+            parameters, MapReport, cancellationToken);
+    }
 
     public async Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -106,14 +109,17 @@ internal sealed partial class SqliteStorage
         return values;
     }
 
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object[] parameters, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+        => QueryNamedAsync(sql, parameters.Select((v, i) => new KeyValuePair<string, object>($"$p{i}", v)), map, cancellationToken);
+
+    private async Task<IReadOnlyList<T>> QueryNamedAsync<T>(string sql, IEnumerable<KeyValuePair<string, object>> parameters, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
     {
         try
         {
             await using var connection = await OpenReaderAsync(cancellationToken);
             using var command = connection.CreateCommand();
             command.CommandText = sql;
-            for (var i = 0; i < parameters.Length; i++) command.Parameters.AddWithValue($"$p{i}", parameters[i]);
+            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
             using var reader = command.ExecuteReader();
             var rows = new List<T>();
             while (reader.Read()) rows.Add(map(reader));
