@@ -1,5 +1,6 @@
 // The Api project's one Add… and one Map… extension.
 using System.Text.Json;
+using Lookout.Api.Access;
 using Lookout.Api.Ingest;
 using Lookout.Api.Read;
 using Lookout.Silo;
@@ -21,6 +22,7 @@ public static class ApiExtensions
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddLookoutSilo();
+        builder.Services.AddOptions<Access.AccessOptions>().BindConfiguration("Lookout");
         builder.Services.AddIngest();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -36,6 +38,7 @@ public static class ApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<Access.AccessMiddleware>();
         return app;
     }
 
@@ -45,6 +48,8 @@ public static class ApiExtensions
         app.MapIngestEndpoints();
         app.MapReadEndpoints();
         app.MapHealthEndpoints();
+        app.MapLoginEndpoints();
+        app.MapDashboard();
         return app;
     }
 }

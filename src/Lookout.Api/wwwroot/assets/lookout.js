@@ -1,0 +1,179 @@
+// Lookout dashboard: reads the HTTP API, draws with Chart.js, keeps its state in the URL.
+'use strict';
+
+const REFRESH_MS = 10000;
+const WINDOWS = { '1h': '1h', '24h': '1h', '7d': '6h', '30d': '1d' };
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c'];
+
+const $ = (selector) => document.querySelector(selector);
+const params = () => new URLSearchParams(location.search);
+const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const fmt = (n) => Number(n).toLocaleString('en-US');
+const when = (iso) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Accept: 'application/json' } });
+  if (response.status === 401) { location.href = '/login?return=' + encodeURIComponent(location.pathname + location.search); throw new Error('login'); }
+  const body = await response.json();
+  if (!response.ok) { const e = new Error(body.detail || body.title); e.problem = body; throw e; }
+  return body;
+}
+
+function setWindowLinks(current, onChange) {
+  document.querySelectorAll('#windows a').forEach((a) => {
+    a.classList.toggle('on', a.dataset.window === current);
+    a.href = '?window=' + a.dataset.window;
+    a.onclick = (event) => { event.preventDefault(); onChange(a.dataset.window); };
+  });
+}
+
+function rows(table, items, render) {
+  const body = table.querySelector('tbody');
+  body.innerHTML = items.map(render).join('');
+}
+
+// ---- Applications ----
+async function appsPage() {
+  const charts = {};
+  async function refresh() {
+    const { apps } = await api('/api/apps');
+    $('#empty').hidden = apps.length > 0;
+    rows($('#apps'), apps, (a) => `<tr data-app="${esc(a.app)}"><td><a href="/apps/${encodeURIComponent(a.app)}">${esc(a.app)}</a></td>` +
+      `<td class="num total">${fmt(a.total)}</td><td class="num noise">${a.total ? Math.round(100 * a.noise / a.total) : 0}%</td>` +
+      `<td><canvas class="spark" width="160" height="36" id="spark-${esc(a.app)}"></canvas></td><td>${when(a.last_seen)}</td></tr>`);
+    for (const a of apps) {
+      const series = await api(`/api/apps/${encodeURIComponent(a.app)}/series?since=24h&step=1h`);
+      const points = series.series[0]?.points ?? [];
+      charts[a.app]?.destroy();
+      charts[a.app] = new Chart(document.getElementById('spark-' + a.app), {
+        type: 'line',
+        data: { labels: points.map((p) => p.t), datasets: [{ data: points.map((p) => p.count), borderColor: COLORS[0], borderWidth: 1.5, pointRadius: 0, fill: false }] },
+        options: { animation: false, responsive: false, plugins: { legend: { display: false }, tooltip: { enabled: false } }, scales: { x: { display: false }, y: { display: false, beginAtZero: true } } },
+      });
+    }
+  }
+  await refresh();
+  setInterval(() => refresh().catch(console.error), REFRESH_MS);
+}
+
+// ---- One application ----
+async function appPage() {
+  const app = decodeURIComponent(location.pathname.split('/')[2]);
+  $('#title').textContent = app;
+  document.title = app + ' · Lookout';
+  $('#search-link').href = '/search?q=' + encodeURIComponent('app:' + app);
+  let windowName = WINDOWS[params().get('window')] ? params().get('window') : '24h';
+  const charts = {};
+
+  function draw(dimension, series) {
+    const labels = (series.series[0]?.points ?? []).map((p) => p.t);
+    const datasets = series.series.map((s, i) => ({
+      label: s.value, data: s.points.map((p) => p.count), backgroundColor: COLORS[i % COLORS.length], borderColor: COLORS[i % COLORS.length], stack: 'reports',
+    }));
+    const id = 'chart-' + dimension;
+    if (charts[id]) {
+      charts[id].data.labels = labels;
+      charts[id].data.datasets = datasets;
+      charts[id].update('none');
+      return;
+    }
+    charts[id] = new Chart(document.getElementById(id), {
+      type: 'bar',
+      data: { labels, datasets },
+      options: {
+        animation: false, maintainAspectRatio: false,
+        scales: {
+          x: { stacked: true, ticks: { callback(value) { const t = this.getLabelForValue(value); return t ? t.slice(5, 16).replace('T', ' ') : ''; }, maxTicksLimit: 8 } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+        },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      },
+    });
+  }
+
+  function top(dimension, items) {
+    rows($('#top-' + dimension), items.length ? items : [{ value: '—', count: '' }], (item) =>
+      `<tr><td>${item.count === '' ? '<span class="muted">none</span>' : `<a href="/search?q=${encodeURIComponent(`app:${app} ${dimension}:"${item.value}"`)}">${esc(item.value)}</a>`}</td><td class="num">${item.count === '' ? '' : fmt(item.count)}</td></tr>`);
+  }
+
+  async function refresh() {
+    const step = WINDOWS[windowName];
+    const counts = await api(`/api/apps/${encodeURIComponent(app)}/counts?since=${windowName}&limit=10`);
+    $('#total').textContent = fmt(counts.total);
+    $('#noise').textContent = fmt(counts.noise);
+    $('#signal').textContent = fmt(counts.total - counts.noise);
+    for (const dimension of ['blocked_host', 'report_host', 'browser']) top(dimension, counts.dimensions[dimension]);
+    top('dropped', counts.dimensions.dropped);
+    for (const dimension of ['classification', 'violated_directive', 'noise_reason']) {
+      draw(dimension, await api(`/api/apps/${encodeURIComponent(app)}/series?dimension=${dimension}&since=${windowName}&step=${step}`));
+    }
+    $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString('en-GB');
+    document.body.dataset.refreshed = String(Date.now());
+  }
+
+  function onWindow(next) {
+    windowName = next;
+    history.replaceState(null, '', '?window=' + next);
+    setWindowLinks(windowName, onWindow);
+    refresh().catch(console.error);
+  }
+  setWindowLinks(windowName, onWindow);
+  await refresh();
+  setInterval(() => refresh().catch(console.error), REFRESH_MS);
+}
+
+// ---- Search ----
+async function searchPage() {
+  const q = params().get('q') ?? '';
+  $('#q').value = q;
+  $('#search-form').onsubmit = (event) => {
+    event.preventDefault();
+    location.search = '?q=' + encodeURIComponent($('#q').value.trim());
+  };
+  const before = params().get('before');
+  try {
+    const page = await api('/api/reports?limit=50&q=' + encodeURIComponent(q) + (before ? '&before=' + before : ''));
+    rows($('#results'), page.reports, (r) => `<tr><td><a href="/reports/${r.id}">${when(r.received_at)}</a></td><td>${esc(r.app)}</td><td>${esc(r.type)}</td>` +
+      `<td>${esc(r.classification)}</td><td>${esc(r.blocked_host ?? r.blocked_url)}</td><td>${esc(r.effective_directive)}</td>` +
+      `<td>${esc(r.url)}</td><td>${esc([r.browser, r.browser_major].filter(Boolean).join(' '))}</td><td class="noise">${esc(r.noise_reason ?? '')}</td></tr>`);
+    $('#more').hidden = !page.next;
+    if (page.next) $('#more').href = '?q=' + encodeURIComponent(q) + '&before=' + page.next;
+    document.body.dataset.results = String(page.reports.length);
+  } catch (error) {
+    if (error.problem?.position !== undefined) {
+      $('#error').textContent = q + '\n' + ' '.repeat(error.problem.position) + '^ expected ' + error.problem.expected;
+    } else {
+      $('#error').textContent = error.message;
+    }
+    $('#error').hidden = false;
+    document.body.dataset.results = 'error';
+  }
+}
+
+// ---- One report ----
+async function reportPage() {
+  const id = location.pathname.split('/')[2];
+  try {
+    const r = await api('/api/reports/' + encodeURIComponent(id));
+    $('#title').textContent = `${r.type} · ${r.classification ?? ''}`;
+    const fields = Object.entries(r).filter(([key]) => key !== 'body');
+    rows($('#fields'), fields, ([key, value]) => `<tr><th>${esc(key)}</th><td>${esc(value === null ? '—' : value)}</td></tr>`);
+    $('#body').textContent = JSON.stringify(r.body, null, 2);
+    const similar = [];
+    if (r.blocked_host) similar.push([`Same blocked host (${r.blocked_host})`, `app:${r.app} blocked_host:${r.blocked_host}`]);
+    if (r.effective_directive) similar.push([`Same directive (${r.effective_directive})`, `app:${r.app} effective_directive:${r.effective_directive}`]);
+    if (r.classification) similar.push([`Same class (${r.classification})`, `app:${r.app} classification:${r.classification}`]);
+    $('#similar').innerHTML = similar.map(([label, q]) => `<li><a href="/search?q=${encodeURIComponent(q)}">${esc(label)}</a></li>`).join('');
+  } catch (error) {
+    $('#error').textContent = error.message;
+    $('#error').hidden = false;
+  }
+}
+
+function loginPage() {
+  $('#return').value = params().get('return') || '/';
+  $('#failed').hidden = !params().has('failed');
+}
+
+const pages = { apps: appsPage, app: appPage, search: searchPage, report: reportPage, login: loginPage };
+Promise.resolve(pages[document.body.dataset.page]?.()).catch((error) => console.error(error));
