@@ -173,3 +173,60 @@ public sealed class SearchApiTests : SqliteApiTest
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }
 }
+
+public sealed class AccessTests
+{
+    private static LookoutFactory Factory(TempFolder folder, string? token) => LookoutFactory.Sqlite(folder.File("access.db"),
+        token is null ? null : new Dictionary<string, string> { ["Lookout:AdminToken"] = token });
+
+    private static async Task<System.Net.HttpStatusCode> SendAsync(LookoutFactory factory, string path, string? remote, string? bearer = null, string? cookie = null)
+    {
+        var context = await factory.Server.SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = path;
+            if (remote is not null) c.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(remote);
+            if (bearer is not null) c.Request.Headers.Authorization = "Bearer " + bearer;
+            if (cookie is not null) c.Request.Headers.Cookie = "lookout_token=" + cookie;
+        });
+        return (System.Net.HttpStatusCode)context.Response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Without_a_token_only_loopback_clients_may_read()
+    {
+        using var folder = new TempFolder();
+        using var factory = Factory(folder, null);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/api/apps", "127.0.0.1"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/api/apps", "::1"));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await SendAsync(factory, "/api/apps", "203.0.113.9"));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await SendAsync(factory, "/", "203.0.113.9"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/healthz", "203.0.113.9"));
+    }
+
+    [Fact]
+    public async Task With_a_token_the_read_side_needs_it_and_ingest_stays_public()
+    {
+        using var folder = new TempFolder();
+        using var factory = Factory(folder, "s3cret-token");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await SendAsync(factory, "/api/apps", "127.0.0.1"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await SendAsync(factory, "/api/apps", "127.0.0.1", bearer: "wrong"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/api/apps", "203.0.113.9", bearer: "s3cret-token"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/api/apps", "203.0.113.9", cookie: "s3cret-token"));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, await SendAsync(factory, "/apps/shop", "203.0.113.9"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/login", "203.0.113.9"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await SendAsync(factory, "/readyz", "203.0.113.9"));
+
+        using var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var ingest = await client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://a.example/", "inline", "script-src"));
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, ingest.StatusCode);
+
+        using var badLogin = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = "nope", ["return"] = "/" }));
+        Assert.StartsWith("/login?failed=1", badLogin.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        using var login = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = "s3cret-token", ["return"] = "https://evil.example/" }));
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single();
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+}

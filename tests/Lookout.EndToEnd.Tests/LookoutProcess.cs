@@ -22,8 +22,9 @@ public sealed class LookoutProcess : IAsyncDisposable
 
     public int HttpPort { get; }
     public int HttpsPort { get; }
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
-    public static async Task<LookoutProcess> StartAsync(TestCertificates certificates)
+    public static async Task<LookoutProcess> StartAsync(TestCertificates certificates, IReadOnlyDictionary<string, string>? settings = null)
     {
         var folder = Directory.CreateTempSubdirectory("lookout-e2e-").FullName;
         var http = Ports.Free();
@@ -41,6 +42,7 @@ public sealed class LookoutProcess : IAsyncDisposable
                 ["Lookout__Ingest__UrlPrivacy"] = "KeepQuery",
             },
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
