@@ -117,6 +117,16 @@ public sealed class DashboardTests(EndToEndFixture fixture)
         Assert.Equal(0, await SearchRows(page, lookout.BaseUrl, "blocked_host:x OR"));
         Assert.Contains("expected a term after OR", await page.InnerTextAsync("#error"), StringComparison.Ordinal);
 
+        // The window picker lives in the URL with the query.
+        await page.GotoAsync($"{lookout.BaseUrl}/search?q={Uri.EscapeDataString("classification:eval")}");
+        await page.SelectOptionAsync("#window", "24h");
+        await page.ClickAsync("form.search button");
+        await page.WaitForURLAsync("**/search?q=classification%3Aeval&window=24h");
+        await page.WaitForSelectorAsync("body[data-results]");
+        Assert.Equal(2, await page.Locator("#results tbody tr").CountAsync());
+        Assert.Equal(0, await SearchRows(page, lookout.BaseUrl, "blocked_host:x OR"));
+        Assert.Contains("expected a term after OR", await page.InnerTextAsync("#error"), StringComparison.Ordinal);
+
         // Permalink: a result row opens the report, whose "more like this" links search again.
         await SearchRows(page, lookout.BaseUrl, "blocked_host:cdn.evil.example");
         await page.ClickAsync("#results tbody tr:first-child a");

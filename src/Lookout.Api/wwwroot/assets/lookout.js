@@ -125,19 +125,24 @@ async function appPage() {
 // ---- Search ----
 async function searchPage() {
   const q = params().get('q') ?? '';
+  const windowName = WINDOWS[params().get('window')] ? params().get('window') : '';
   $('#q').value = q;
+  $('#window').value = windowName;
+  const link = (query, win, before) => '?q=' + encodeURIComponent(query) + (win ? '&window=' + win : '') + (before ? '&before=' + before : '');
   $('#search-form').onsubmit = (event) => {
     event.preventDefault();
-    location.search = '?q=' + encodeURIComponent($('#q').value.trim());
+    location.search = link($('#q').value.trim(), $('#window').value);
   };
   const before = params().get('before');
+  // The window picker adds a since: term unless the query names its own.
+  const effective = windowName && !/(^|\s)since:/.test(q) ? `since:${windowName} ${q}` : q;
   try {
-    const page = await api('/api/reports?limit=50&q=' + encodeURIComponent(q) + (before ? '&before=' + before : ''));
+    const page = await api('/api/reports?limit=50&q=' + encodeURIComponent(effective) + (before ? '&before=' + before : ''));
     rows($('#results'), page.reports, (r) => `<tr><td><a href="/reports/${r.id}">${when(r.received_at)}</a></td><td>${esc(r.app)}</td><td>${esc(r.type)}</td>` +
       `<td>${esc(r.classification)}</td><td>${esc(r.blocked_host ?? r.blocked_url)}</td><td>${esc(r.effective_directive)}</td>` +
       `<td>${esc(r.url)}</td><td>${esc([r.browser, r.browser_major].filter(Boolean).join(' '))}</td><td class="noise">${esc(r.noise_reason ?? '')}</td></tr>`);
     $('#more').hidden = !page.next;
-    if (page.next) $('#more').href = '?q=' + encodeURIComponent(q) + '&before=' + page.next;
+    if (page.next) $('#more').href = link(q, windowName, page.next);
     document.body.dataset.results = String(page.reports.length);
   } catch (error) {
     if (error.problem?.position !== undefined) {
