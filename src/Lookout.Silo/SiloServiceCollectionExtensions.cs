@@ -37,7 +37,8 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IUserAgentParser>(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
         services.AddSingleton(CreateStorage);
-        services.AddSingleton<IReportJournal>(sp => (IReportJournal)sp.GetRequiredService<StorageBackend>().Instance);
+        // Grains commit through the silo-wide group committer, which batches across applications.
+        services.AddSingleton<IReportJournal>(sp => new GroupCommitJournal((IBatchStore)sp.GetRequiredService<StorageBackend>().Instance));
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
 

@@ -89,6 +89,23 @@ public abstract class StorageContractTests
     }
 
     [SkippableFact]
+    public async Task Many_batches_commit_together_and_already_committed_ones_are_skipped()
+    {
+        await using var store = await CreateAsync();
+        var done = Batch("g1", Reports.Mixed(Hour12));
+        await store.Journal.CommitAsync(done, CancellationToken.None);
+        var group = new[] { done, Batch("g1", Reports.Mixed(Hour12)), Batch("g2", Reports.Mixed(Hour13)), Batch("g2", Reports.Mixed(Hour13)) };
+        await ((IBatchStore)store.Journal).CommitManyAsync(group, CancellationToken.None);
+        await ((IBatchStore)store.Journal).CommitManyAsync(group, CancellationToken.None);
+        var apps = (await store.Reader.GetAppsAsync(CancellationToken.None)).ToDictionary(a => a.App, a => a.Total);
+        Assert.Equal(10, apps["g1"]);
+        Assert.Equal(10, apps["g2"]);
+        Assert.Equal(10, Totals(await store.Reader.GetCountsAsync("g2", WindowStart, WindowEnd, CancellationToken.None))[(Dimensions.Total, Dimensions.All)]);
+        Assert.Equal(4, Totals(await store.Reader.GetCountsAsync("g1", WindowStart, WindowEnd, CancellationToken.None))[(Dimensions.BlockedHost, "cdn.evil.example")]);
+        Assert.Equal(10, (await store.Reader.List("g1", null, 100)).Count);
+    }
+
+    [SkippableFact]
     public async Task Hourly_buckets_feed_series()
     {
         await using var store = await CreateAsync();

@@ -9,82 +9,96 @@ namespace Lookout.Silo.Storage.Postgres;
 
 internal sealed partial class PostgresStorage
 {
-    public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken) => CommitManyAsync([batch], cancellationToken);
+
+    /// <summary>One transaction for many batches: batch markers first (those already present were committed
+    /// by an earlier attempt and are skipped), then the application rows in app order, the raw events by
+    /// binary COPY, and the merged count deltas in key order. Rebuild locks an application's row first too,
+    /// and touches no markers, so the two cannot deadlock and never interleave for one application.</summary>
+    public async Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
     {
-        if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) return;
+        var work = batches.Where(b => b.Reports.Count > 0 || b.Deltas.Count > 0).ToList();
+        if (work.Count == 0) return;
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            // The app row is locked first by every writer and by rebuild: one lock order, no deadlocks,
-            // and a rebuild never interleaves with a commit of the same application.
-            if (!await UpsertAppAndMarkBatchAsync(connection, transaction, batch, cancellationToken))
+            var fresh = await MarkBatchesAsync(connection, transaction, work, cancellationToken);
+            var batchesToWrite = work.Where(b => fresh.Contains(b.BatchId)).ToList();
+            if (batchesToWrite.Count == 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return; // Already committed by an earlier attempt whose answer was lost.
+                return; // Every batch was committed by an earlier attempt whose answer was lost.
             }
-            if (batch.Reports.Count > 0) await CopyReportsAsync(connection, batch, cancellationToken);
-            await UpsertCountsAsync(connection, transaction, batch.App, batch.Deltas, cancellationToken);
+            await UpsertAppsAsync(connection, transaction, batchesToWrite, cancellationToken);
+            if (batchesToWrite.Any(b => b.Reports.Count > 0)) await CopyReportsAsync(connection, batchesToWrite, cancellationToken);
+            await UpsertCountsAsync(connection, transaction,
+                batchesToWrite.SelectMany(b => b.Deltas.Select(d => (b.App, d))), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("PostgreSQL commit failed; the batch may be retried.", ex);
+            throw new StorageUnavailableException("PostgreSQL commit failed; the batches may be retried.", ex);
         }
     }
 
-    private static async Task<bool> UpsertAppAndMarkBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CommitBatch batch, CancellationToken cancellationToken)
+    private static async Task<HashSet<Guid>> MarkBatchesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<CommitBatch> batches, CancellationToken cancellationToken)
     {
-        var first = DateTimeOffset.MaxValue;
-        var last = DateTimeOffset.MinValue;
-        long noise = 0;
-        foreach (var e in batch.Reports)
+        await using var command = new NpgsqlCommand("""
+            insert into lookout_batches (app, batch_id, committed_at, reports)
+            select m.app, m.batch_id, now(), m.reports from unnest($1::text[], $2::uuid[], $3::integer[]) as m(app, batch_id, reports)
+            on conflict do nothing
+            returning batch_id
+            """, connection, transaction)
         {
-            var at = e.Report.ReceivedAt;
-            if (at < first) first = at;
-            if (at > last) last = at;
-            if (e.Report.Noise) noise++;
-        }
-        await using var command = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
+            Parameters =
             {
-                // A count-only batch (dropped reports) adds nothing to the summary: "where $4 > 0".
-                new NpgsqlBatchCommand("""
-                    insert into lookout_apps (app, first_seen, last_seen, total, noise)
-                    select $1, $2, $3, $4, $5 where $4 > 0
-                    on conflict (app) do update set
-                        first_seen = least(lookout_apps.first_seen, excluded.first_seen),
-                        last_seen = greatest(lookout_apps.last_seen, excluded.last_seen),
-                        total = lookout_apps.total + excluded.total,
-                        noise = lookout_apps.noise + excluded.noise
-                    """)
-                {
-                    Parameters =
-                    {
-                        new() { Value = batch.App },
-                        new() { Value = (batch.Reports.Count == 0 ? DateTimeOffset.UnixEpoch : first).ToUniversalTime() },
-                        new() { Value = (batch.Reports.Count == 0 ? DateTimeOffset.UnixEpoch : last).ToUniversalTime() },
-                        new() { Value = (long)batch.Reports.Count },
-                        new() { Value = noise },
-                    },
-                },
-                new NpgsqlBatchCommand("""
-                    insert into lookout_batches (app, batch_id, committed_at, reports) values ($1, $2, now(), $3)
-                    on conflict do nothing
-                    """)
-                {
-                    Parameters = { new() { Value = batch.App }, new() { Value = batch.BatchId }, new() { Value = batch.Reports.Count } },
-                },
+                new() { Value = batches.Select(b => b.App).ToArray() },
+                new() { Value = batches.Select(b => b.BatchId).ToArray() },
+                new() { Value = batches.Select(b => b.Reports.Count).ToArray() },
             },
         };
+        var fresh = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.CloseAsync();
-        // The marker insert affects no row when an earlier attempt of this batch committed.
-        return command.BatchCommands[1].RecordsAffected == 1;
+        while (await reader.ReadAsync(cancellationToken)) fresh.Add(reader.GetGuid(0));
+        return fresh;
     }
 
-    private static async Task CopyReportsAsync(NpgsqlConnection connection, CommitBatch batch, CancellationToken cancellationToken)
+    // One summary row per application, locked in app order. Count-only batches (dropped reports) add nothing.
+    private static async Task UpsertAppsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<CommitBatch> batches, CancellationToken cancellationToken)
+    {
+        var apps = batches.Where(b => b.Reports.Count > 0).GroupBy(b => b.App).Select(g =>
+        {
+            var reports = g.SelectMany(b => b.Reports).ToList();
+            return (App: g.Key, First: reports.Min(e => e.Report.ReceivedAt).ToUniversalTime(), Last: reports.Max(e => e.Report.ReceivedAt).ToUniversalTime(),
+                Total: (long)reports.Count, Noise: (long)reports.Count(e => e.Report.Noise));
+        }).OrderBy(a => a.App, StringComparer.Ordinal).ToList();
+        if (apps.Count == 0) return;
+        await using var command = new NpgsqlCommand("""
+            insert into lookout_apps (app, first_seen, last_seen, total, noise)
+            select a.app, a.first_seen, a.last_seen, a.total, a.noise
+            from unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::bigint[], $5::bigint[]) with ordinality as a(app, first_seen, last_seen, total, noise, n)
+            order by a.n
+            on conflict (app) do update set
+                first_seen = least(lookout_apps.first_seen, excluded.first_seen),
+                last_seen = greatest(lookout_apps.last_seen, excluded.last_seen),
+                total = lookout_apps.total + excluded.total,
+                noise = lookout_apps.noise + excluded.noise
+            """, connection, transaction)
+        {
+            Parameters =
+            {
+                new() { Value = apps.Select(a => a.App).ToArray() },
+                new() { Value = apps.Select(a => a.First).ToArray() },
+                new() { Value = apps.Select(a => a.Last).ToArray() },
+                new() { Value = apps.Select(a => a.Total).ToArray() },
+                new() { Value = apps.Select(a => a.Noise).ToArray() },
+            },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task CopyReportsAsync(NpgsqlConnection connection, List<CommitBatch> batches, CancellationToken cancellationToken)
     {
         await using var importer = await connection.BeginBinaryImportAsync("""
             copy lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
@@ -92,6 +106,7 @@ internal sealed partial class PostgresStorage
                 status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
                 env, release, age_ms, body, noise_dry_run) from stdin (format binary)
             """, cancellationToken);
+        foreach (var batch in batches)
         foreach (var e in batch.Reports)
         {
             var r = e.Report;
@@ -130,29 +145,31 @@ internal sealed partial class PostgresStorage
         await importer.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Adds deltas with one statement. Rows are sorted so concurrent commits from several
-    /// silos lock counters in the same order and cannot deadlock each other.</summary>
-    internal static async Task UpsertCountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string app,
-        IReadOnlyList<CountDelta> deltas, CancellationToken cancellationToken)
+    /// <summary>Adds deltas with one statement, merged per counter. Rows are sorted so concurrent commits
+    /// from several silos lock counters in the same order and cannot deadlock each other.</summary>
+    internal static async Task UpsertCountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IEnumerable<(string App, CountDelta Delta)> deltas, CancellationToken cancellationToken)
     {
-        if (deltas.Count == 0) return;
-        var sorted = deltas.OrderBy(d => d.Key.Bucket).ThenBy(d => d.Key.Dimension, StringComparer.Ordinal)
-            .ThenBy(d => d.Key.Value, StringComparer.Ordinal).ToArray();
+        var merged = new Dictionary<(string App, CountKey Key), long>();
+        foreach (var (app, delta) in deltas) merged[(app, delta.Key)] = merged.GetValueOrDefault((app, delta.Key)) + delta.Count;
+        if (merged.Count == 0) return;
+        var sorted = merged.OrderBy(d => d.Key.App, StringComparer.Ordinal).ThenBy(d => d.Key.Key.Bucket)
+            .ThenBy(d => d.Key.Key.Dimension, StringComparer.Ordinal).ThenBy(d => d.Key.Key.Value, StringComparer.Ordinal).ToArray();
         await using var command = new NpgsqlCommand("""
             insert into lookout_counts (app, bucket, dimension, value, count)
-            select $1, d.bucket, d.dimension, d.value, d.count
-            from unnest($2::timestamptz[], $3::text[], $4::text[], $5::bigint[]) with ordinality as d(bucket, dimension, value, count, n)
+            select d.app, d.bucket, d.dimension, d.value, d.count
+            from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[]) with ordinality as d(app, bucket, dimension, value, count, n)
             order by d.n
             on conflict (app, bucket, dimension, value) do update set count = lookout_counts.count + excluded.count
             """, connection, transaction)
         {
             Parameters =
             {
-                new() { Value = app },
-                new() { Value = sorted.Select(d => d.Key.Bucket.ToUniversalTime()).ToArray() },
-                new() { Value = sorted.Select(d => d.Key.Dimension).ToArray() },
-                new() { Value = sorted.Select(d => d.Key.Value).ToArray() },
-                new() { Value = sorted.Select(d => d.Count).ToArray() },
+                new() { Value = sorted.Select(d => d.Key.App).ToArray() },
+                new() { Value = sorted.Select(d => d.Key.Key.Bucket.ToUniversalTime()).ToArray() },
+                new() { Value = sorted.Select(d => d.Key.Key.Dimension).ToArray() },
+                new() { Value = sorted.Select(d => d.Key.Key.Value).ToArray() },
+                new() { Value = sorted.Select(d => d.Value).ToArray() },
             },
         };
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -46,7 +46,7 @@ internal sealed partial class PostgresStorage
             clear.Parameters.Add(new NpgsqlParameter { Value = app });
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
-        await UpsertCountsAsync(connection, transaction, app, [.. totals.Counts.Select(kv => new CountDelta(kv.Key, kv.Value))], cancellationToken);
+        await UpsertCountsAsync(connection, transaction, totals.Counts.Select(kv => (app, new CountDelta(kv.Key, kv.Value))), cancellationToken);
         await using (var summary = new NpgsqlCommand(totals.Total == 0
             ? "delete from lookout_apps where app = $1"
             : "update lookout_apps set total = $2, noise = $3, first_seen = $4, last_seen = $5 where app = $1", connection, transaction))

@@ -7,7 +7,7 @@ namespace Lookout.Silo.Storage.Postgres;
 
 /// <summary>Stores reports in PostgreSQL. Safe for any number of silos on one database: commits are
 /// idempotent per batch and counts are additive upserts.</summary>
-internal sealed partial class PostgresStorage : IReportJournal, IReportReader, IStorageAdmin, IAsyncDisposable
+internal sealed partial class PostgresStorage : IReportJournal, IBatchStore, IReportReader, IStorageAdmin, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresStorage> _logger;

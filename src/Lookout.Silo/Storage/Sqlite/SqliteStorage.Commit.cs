@@ -23,33 +23,39 @@ internal sealed partial class SqliteStorage
         on conflict (app, bucket, dimension, value) do update set count = count + excluded.count
         """;
 
-    public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken) => CommitManyAsync([batch], cancellationToken);
+
+    /// <summary>One transaction for many batches; a batch whose marker exists was committed before and is skipped.</summary>
+    public async Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
     {
-        if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) return;
+        if (batches.All(b => b.Reports.Count == 0 && b.Deltas.Count == 0)) return;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             var connection = await WriterAsync(cancellationToken);
             using var transaction = connection.BeginTransaction(deferred: false);
-            if (!MarkBatch(connection, transaction, batch))
+            var wrote = false;
+            foreach (var batch in batches)
             {
-                transaction.Rollback();
-                return; // Already committed by an earlier attempt.
+                if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) continue;
+                if (!MarkBatch(connection, transaction, batch)) continue; // committed by an earlier attempt
+                if (batch.Reports.Count > 0)
+                {
+                    UpsertApp(connection, transaction, batch);
+                    InsertReports(connection, transaction, batch);
+                }
+                UpsertCounts(connection, transaction, batch.App, batch.Deltas);
+                wrote = true;
             }
-            if (batch.Reports.Count > 0)
-            {
-                UpsertApp(connection, transaction, batch);
-                InsertReports(connection, transaction, batch);
-            }
-            UpsertCounts(connection, transaction, batch.App, batch.Deltas);
-            transaction.Commit();
+            if (wrote) transaction.Commit();
+            else transaction.Rollback();
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
             // A failed statement may leave the writer in a bad state: start the next commit on a fresh one.
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
-            throw new StorageUnavailableException("SQLite commit failed; the batch may be retried.", ex);
+            throw new StorageUnavailableException("SQLite commit failed; the batches may be retried.", ex);
         }
         finally
         {

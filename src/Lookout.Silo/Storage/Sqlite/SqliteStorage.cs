@@ -8,7 +8,7 @@ namespace Lookout.Silo.Storage.Sqlite;
 /// <summary>Stores reports in one SQLite file. SQLite has one writer at a time, so commits are
 /// serialized on a single connection here rather than left to fail with SQLITE_BUSY; group commit in the
 /// grains keeps that one writer busy with large transactions instead of many small ones.</summary>
-internal sealed partial class SqliteStorage : IReportJournal, IReportReader, IStorageAdmin, IAsyncDisposable
+internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IReportReader, IStorageAdmin, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly ILogger<SqliteStorage> _logger;

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Ingest benchmark on one machine, loopback only: (a) a bare ASP.NET Core endpoint (the HTTP ceiling),
+# (b) Lookout on SQLite, (c) Lookout on PostgreSQL, all loaded the same way with wrk and bench/wrk/ingest.lua.
+# Afterwards it checks that what Lookout stored matches what it acknowledged, and prints requests/s,
+# reports/s, p50/p99 latency, peak RSS and every Lookout figure as a ratio of (a).
+# Knobs: DURATION (s, default 20), WARMUP (s, 5), CONNECTIONS (16), APPS (50), RSS_APPS (1000).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-5}
+CONNECTIONS=${CONNECTIONS:-16}
+APPS=${APPS:-50}
+RSS_APPS=${RSS_APPS:-1000}
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+. scripts/throwaway-postgres.sh
+LOOKOUT_PG_DURABLE=1 start_throwaway_postgres
+work=$(mktemp -d /tmp/lookout-bench.XXXXXX)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; stop_throwaway_postgres; rm -rf "$work"; }
+trap cleanup EXIT
+
+dotnet build bench/BareEndpoint -c Release -v q -nologo >/dev/null
+dotnet build src/Lookout.Api -c Release -v q -nologo >/dev/null
+port=$(free_port)
+url="http://127.0.0.1:$port"
+
+wait_ready() {
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null -X POST --data '{}' "$url/r/ready" && return 0
+    sleep 0.1
+  done
+  echo "target did not start" >&2; exit 1
+}
+
+start() { # name, then the command; environment comes from the caller
+  "${@:2}" --urls "$url" >"$work/$1.log" 2>&1 &
+  pid=$!
+  wait_ready
+}
+
+stop() {
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
+
+load() { # seconds, apps, [rate]: prints the BENCH json line
+  LOOKOUT_BENCH_APPS=$2 LOOKOUT_BENCH_RATE=${3:-0} LOOKOUT_BENCH_CONNECTIONS=$CONNECTIONS \
+    wrk -t"$CONNECTIONS" -c"$CONNECTIONS" -d"$1"s -s bench/wrk/ingest.lua "$url" | sed -n 's/^BENCH //p'
+}
+
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+stored() { curl -s "$url/api/apps" | python3 -c "import json,sys; print(sum(a['total'] for a in json.load(sys.stdin)['apps']))"; }
+
+peak_rss_mb() { awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status"; }
+
+results=()
+measure() { # name, apps, verify(0/1)
+  local warm main acked inflight
+  warm=$(load "$WARMUP" "$2")
+  main=$(load "$DURATION" "$2")
+  local rps reports p50 p99 rss
+  rps=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['requests'] / (m['duration_us'] / 1e6)))" "$main")
+  reports=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['acked_reports'] / (m['duration_us'] / 1e6)))" "$main")
+  p50=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p50_us'] / 1000, 2))" "$main")
+  p99=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p99_us'] / 1000, 2))" "$main")
+  local check="-"
+  if [ "$3" = 1 ]; then
+    sleep 2
+    acked=$(( $(field "$warm" acked_reports) + $(field "$main" acked_reports) ))
+    inflight=$(( $(field "$warm" inflight_reports) + $(field "$main" inflight_reports) ))
+    local have; have=$(stored)
+    if [ "$have" -ge "$acked" ] && [ "$have" -le $(( acked + inflight )) ]; then check="ok: $have stored, $acked acknowledged, $inflight in flight at the end"
+    else check="MISMATCH: $have stored, $acked acknowledged, $inflight in flight"; fi
+  fi
+  # Latency at half of this target's maximum request rate.
+  local half half_p99 half_rps
+  half=$(( rps / 2 ))
+  half=$(load 10 "$2" "$half")
+  half_rps=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['requests'] / (m['duration_us'] / 1e6)))" "$half")
+  half_p99=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p99_us'] / 1000, 2))" "$half")
+  rss=$(peak_rss_mb)
+  results+=("$1|$rps|$reports|$p50|$p99|$half_rps|$half_p99|$rss|$check")
+  echo "$1: $rps req/s, $reports reports/s, p50 $p50 ms, p99 $p99 ms; at $half_rps req/s p99 $half_p99 ms; peak RSS $rss MB; $check" >&2
+}
+
+# (a) the HTTP ceiling
+start bare dotnet bench/BareEndpoint/bin/Release/net10.0/BareEndpoint.dll
+measure "bare endpoint" "$APPS" 0
+stop
+
+# (b) Lookout on SQLite (synchronous=FULL, WAL)
+mkdir -p "$work/sqlite"
+Lookout__Storage__ConnectionString="Data Source=$work/sqlite/lookout.db" start sqlite dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
+measure "Lookout, SQLite" "$APPS" 1
+stop
+
+# (c) Lookout on PostgreSQL (durable defaults: fsync on, synchronous_commit on)
+"${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')" -U postgres -c "create database bench" >/dev/null
+pg="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench}"
+Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="$pg" start postgres dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
+measure "Lookout, PostgreSQL" "$APPS" 1
+stop
+
+# (d) memory with many applications active at once
+"${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')" -U postgres -c "create database bench_apps" >/dev/null
+Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_apps}" start postgres-apps dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
+measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1
+stop
+
+bare_rps=$(echo "${results[0]}" | cut -d'|' -f2)
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); wrk -t$CONNECTIONS -c$CONNECTIONS, ${DURATION}s after ${WARMUP}s warm-up, $APPS apps"
+echo
+echo "| Target | req/s | ratio to bare | reports/s | p50 ms | p99 ms | p99 ms at half rate (req/s) | peak RSS MB | stored vs acknowledged |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for r in "${results[@]}"; do
+  IFS='|' read -r name rps reports p50 p99 half_rps half_p99 rss check <<<"$r"
+  ratio=$(python3 -c "print(f'{$rps / $bare_rps:.0%}')")
+  echo "| $name | $rps | $ratio | $reports | $p50 | $p99 | $half_p99 ($half_rps) | $rss | $check |"
+done

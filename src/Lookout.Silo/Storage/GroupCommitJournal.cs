@@ -1,0 +1,107 @@
+// Silo-wide group commit: every grain's pending batch joins one transaction, one flush in flight.
+using Lookout.Grains.Storage;
+
+namespace Lookout.Silo.Storage;
+
+/// <summary>What a store offers the group committer: many batches, one transaction.</summary>
+internal interface IBatchStore
+{
+    /// <summary>Commits every batch in one transaction; batches already committed (by batch id) are skipped.</summary>
+    Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Implements <see cref="IReportJournal"/> for the grains. Application grains group commit their own
+/// reports, but with traffic spread over many applications each grain rarely has more than one request
+/// waiting, and one durable transaction per request is what limits throughput. This writer takes
+/// everything every grain handed it while the previous transaction was in flight and commits it as one.
+/// If a shared transaction fails, each batch is retried alone so one bad batch cannot fail its neighbours;
+/// batch ids make every retry safe.
+/// </summary>
+internal sealed class GroupCommitJournal(IBatchStore store) : IReportJournal
+{
+    /// <summary>Most reports one shared transaction carries; the rest wait for the next.</summary>
+    public const int MaxReportsPerTransaction = 20_000;
+
+    private readonly object _lock = new();
+    private List<(CommitBatch Batch, TaskCompletionSource Done)> _pending = [];
+    private bool _writing;
+
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (_lock)
+        {
+            _pending.Add((batch, done));
+            start = !_writing;
+            _writing = true;
+        }
+        if (start) _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+        return done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        while (true)
+        {
+            List<(CommitBatch Batch, TaskCompletionSource Done)> group;
+            lock (_lock)
+            {
+                if (_pending.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+                group = Take();
+            }
+            await CommitGroupAsync(group);
+        }
+    }
+
+    // Takes pending batches up to the size cap, in arrival order.
+    private List<(CommitBatch Batch, TaskCompletionSource Done)> Take()
+    {
+        var reports = 0;
+        var count = 0;
+        while (count < _pending.Count && (count == 0 || reports + _pending[count].Batch.Reports.Count <= MaxReportsPerTransaction))
+        {
+            reports += _pending[count].Batch.Reports.Count;
+            count++;
+        }
+        var group = _pending.GetRange(0, count);
+        _pending.RemoveRange(0, count);
+        return group;
+    }
+
+    private async Task CommitGroupAsync(List<(CommitBatch Batch, TaskCompletionSource Done)> group)
+    {
+        try
+        {
+            await store.CommitManyAsync([.. group.Select(g => g.Batch)], CancellationToken.None);
+            foreach (var (_, done) in group) done.TrySetResult();
+            return;
+        }
+        catch (Exception ex) when (group.Count == 1)
+        {
+            group[0].Done.TrySetException(ex);
+            return;
+        }
+        catch (Exception)
+        {
+            // Fall through: isolate the batches.
+        }
+        foreach (var (batch, done) in group)
+        {
+            try
+            {
+                await store.CommitManyAsync([batch], CancellationToken.None);
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        }
+    }
+}
