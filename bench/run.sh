@@ -14,6 +14,8 @@ RSS_APPS=${RSS_APPS:-1000}
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 . scripts/throwaway-postgres.sh
+# Always a fresh, durable server of our own, never a test server from the environment.
+unset LOOKOUT_TEST_POSTGRES
 LOOKOUT_PG_DURABLE=1 start_throwaway_postgres
 work=$(mktemp -d /tmp/lookout-bench.XXXXXX)
 pid=""

@@ -1,7 +1,9 @@
 // Lookout's process: ingest endpoints, read API and the co-hosted silo.
 using Lookout.Api;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once at start-up. Reload-on-change would watch the working directory, where the
+// embedded SQLite database lives, and wake up on every commit.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddLookoutApi();
 
 var app = builder.Build();

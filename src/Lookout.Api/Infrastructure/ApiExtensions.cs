@@ -17,6 +17,18 @@ public static class ApiExtensions
     public static WebApplicationBuilder AddLookoutApi(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        // The shipped appsettings.json sits next to the executable; the content root is the working
+        // directory, which may be anywhere. Read it first so every other source still overrides it.
+        if (!string.Equals(Path.GetFullPath(builder.Environment.ContentRootPath).TrimEnd('/'), AppContext.BaseDirectory.TrimEnd('/'), StringComparison.Ordinal))
+        {
+            configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+            {
+                FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
+                Path = "appsettings.json",
+                Optional = true,
+                ReloadOnChange = false,
+            });
+        }
         var hasUrls = !string.IsNullOrEmpty(configuration["urls"]) || !string.IsNullOrEmpty(configuration["http_ports"])
             || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);

@@ -14,6 +14,7 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
     private readonly ILogger<SqliteStorage> _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
+    private WriterStatements? _statements;
 
     public SqliteStorage(StorageOptions options, ILogger<SqliteStorage> logger)
     {
@@ -74,6 +75,14 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
     internal static bool IsUnavailable(Exception ex)
         => ex is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or IOException;
 
+    private async Task ResetWriterAsync()
+    {
+        _statements?.Dispose();
+        _statements = null;
+        if (_writer is not null) await _writer.DisposeAsync();
+        _writer = null;
+    }
+
     private async Task<SqliteConnection> WriterAsync(CancellationToken cancellationToken)
     {
         if (_writer is not null) return _writer;
@@ -118,8 +127,7 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
         await _writeLock.WaitAsync();
         try
         {
-            if (_writer is not null) await _writer.DisposeAsync();
-            _writer = null;
+            await ResetWriterAsync();
         }
         finally
         {
