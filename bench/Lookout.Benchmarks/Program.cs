@@ -1,2 +1,10 @@
-// Runs the BenchmarkDotNet suites: `dotnet run -c Release --project bench/Lookout.Benchmarks -- --filter '*'`.
+// `-- read` runs the read benchmark against LOOKOUT_BENCH_POSTGRES; anything else goes to BenchmarkDotNet
+// (`dotnet run -c Release --project bench/Lookout.Benchmarks -- --filter '*'`).
+if (args.Length > 0 && args[0] == "read")
+{
+    var server = Environment.GetEnvironmentVariable("LOOKOUT_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set LOOKOUT_BENCH_POSTGRES (bench/read.sh does).");
+    var sizes = args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [10_000, 1_000_000];
+    await Lookout.Benchmarks.ReadLatency.RunAsync(server, sizes);
+    return;
+}
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Lookout.Benchmarks.PipelineBenchmarks).Assembly).Run(args);
