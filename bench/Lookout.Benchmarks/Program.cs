@@ -1,10 +1,15 @@
-// `-- read` runs the read benchmark against LOOKOUT_BENCH_POSTGRES; anything else goes to BenchmarkDotNet
+// `-- write` times storage alone; `-- read` runs the read benchmark against LOOKOUT_BENCH_POSTGRES; anything else goes to BenchmarkDotNet
 // (`dotnet run -c Release --project bench/Lookout.Benchmarks -- --filter '*'`).
 if (args.Length > 0 && args[0] == "read")
 {
     var server = Environment.GetEnvironmentVariable("LOOKOUT_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set LOOKOUT_BENCH_POSTGRES (bench/read.sh does).");
     var sizes = args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [10_000, 1_000_000];
     await Lookout.Benchmarks.ReadLatency.RunAsync(server, sizes);
+    return;
+}
+if (args.Length > 0 && args[0] == "write")
+{
+    await Lookout.Benchmarks.WriteCost.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20_000);
     return;
 }
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Lookout.Benchmarks.PipelineBenchmarks).Assembly).Run(args);
