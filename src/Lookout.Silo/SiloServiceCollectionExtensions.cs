@@ -41,6 +41,11 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<IReportJournal>(sp => new GroupCommitJournal((IBatchStore)sp.GetRequiredService<StorageBackend>().Instance));
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IMembershipStore>(sp => (IMembershipStore)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddOptions<ClusterOptions>().BindConfiguration("Lookout:Cluster")
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.DeadAfter > o.HeartbeatInterval, "Lookout:Cluster:DeadAfter must exceed HeartbeatInterval.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => SiloIdentity.Create(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(), sp.GetRequiredService<TimeProvider>()));
 
         var registry = new GrainTypeRegistry();
         registry.Add<IApplicationGrain, ApplicationGrain>();
@@ -49,6 +54,8 @@ public static class SiloServiceCollectionExtensions
             sp.GetRequiredService<IOptions<GrainHostOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GrainHost>>()));
         services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainHost>());
         services.AddHostedService<SiloLifecycle>();
+        // After SiloLifecycle: the table exists (migrated) before this silo registers.
+        services.AddHostedService<MembershipService>();
         return services;
     }
 

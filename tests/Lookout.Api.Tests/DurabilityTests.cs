@@ -52,6 +52,29 @@ public sealed class DurabilityTests
         }
     }
 
+    [SkippableFact]
+    public async Task Silos_on_one_PostgreSQL_see_each_other_and_a_stopped_one_says_so()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync();
+        var silo1 = LookoutFactory.Postgres(database.ConnectionString);
+        using var silo2 = LookoutFactory.Postgres(database.ConnectionString);
+        using var client1 = silo1.CreateClient();
+        using var client2 = silo2.CreateClient();
+        var cluster = await client2.GetJsonAsync("/api/cluster");
+        var self1 = (await client1.GetJsonAsync("/api/cluster")).GetProperty("self").GetString();
+        var self2 = cluster.GetProperty("self").GetString();
+        Assert.NotEqual(self1, self2);
+        var silos = cluster.GetProperty("silos").EnumerateArray().ToDictionary(s => s.GetProperty("silo_id").GetString()!, s => s.GetProperty("status").GetString());
+        Assert.Equal("active", silos[self1!]);
+        Assert.Equal("active", silos[self2!]);
+
+        silo1.Dispose();
+        var after = (await client2.GetJsonAsync("/api/cluster")).GetProperty("silos").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("silo_id").GetString()!, s => s.GetProperty("status").GetString());
+        Assert.Equal("stopped", after[self1!]);
+        Assert.Equal("active", after[self2!]);
+    }
+
     [Fact]
     public async Task The_rebuild_command_recomputes_counts_from_raw_events()
     {

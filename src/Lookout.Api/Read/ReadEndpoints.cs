@@ -30,6 +30,7 @@ public static class ReadEndpoints
         api.MapGet("/apps/{app}/reports.ndjson", ExportAsync);
         api.MapGet("/reports", SearchAllAsync);
         api.MapGet("/reports/{id}", GetReportAsync);
+        api.MapGet("/cluster", GetClusterAsync);
     }
 
     /// <summary>Every application with lifetime totals.</summary>
@@ -196,6 +197,14 @@ public static class ReadEndpoints
         if (!Guid.TryParse(id, out var guid)) return Problems.Of(400, "Invalid report id", "Report ids are UUIDs.", "invalid_id");
         var report = await reader.GetReportAsync(guid, cancellationToken);
         return report is null ? Problems.Of(404, "No such report", null, "not_found") : TypedResults.Ok(ToItem(report));
+    });
+
+    /// <summary>The silos sharing this database: <c>{"self", "silos":[{"silo_id","address","started_at","last_heartbeat","status"}]}</c>.</summary>
+    public static Task<IResult> GetClusterAsync(IMembershipStore membership, Lookout.Silo.Hosting.SiloIdentity self, CancellationToken cancellationToken) => Guard(async () =>
+    {
+        var silos = await membership.GetSilosAsync(cancellationToken);
+        return TypedResults.Ok(new ClusterResponse(self.SiloId.ToString("D"),
+            [.. silos.Select(s => new SiloItem(s.SiloId.ToString("D"), s.Address, s.StartedAt.UtcDateTime, s.LastHeartbeat.UtcDateTime, s.Status))]));
     });
 
     internal static ReportItem ToItem(StoredReport stored)

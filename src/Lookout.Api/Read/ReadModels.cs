@@ -62,3 +62,16 @@ public sealed record ReportItem(
     string? Classification, bool Noise, string? NoiseReason, string? NoiseDryRun, int? StatusCode, string? SourceFile, int? LineNumber,
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
     JsonElement Body);
+
+/// <summary><c>GET /api/cluster</c>.</summary>
+/// <param name="Self">The id of the silo that answered.</param>
+/// <param name="Silos">Every silo registered on this database, most recent heartbeat first.</param>
+public sealed record ClusterResponse(string Self, IReadOnlyList<SiloItem> Silos);
+
+/// <summary>One silo.</summary>
+/// <param name="SiloId">Its id.</param>
+/// <param name="Address">Host, process and listen addresses.</param>
+/// <param name="StartedAt">When it started.</param>
+/// <param name="LastHeartbeat">Its last heartbeat.</param>
+/// <param name="Status"><c>active</c>, <c>stopped</c> or <c>dead</c>.</param>
+public sealed record SiloItem(string SiloId, string Address, DateTime StartedAt, DateTime LastHeartbeat, string Status);

@@ -13,6 +13,7 @@ public sealed class StoreUnderTest(object store, Func<ValueTask> dispose) : IAsy
     internal IReportJournal Journal => (IReportJournal)store;
     internal IReportReader Reader => (IReportReader)store;
     internal IStorageAdmin Admin => (IStorageAdmin)store;
+    internal IMembershipStore Membership => (IMembershipStore)store;
     public ValueTask DisposeAsync() => dispose();
 }
 
@@ -223,6 +224,30 @@ public abstract class StorageContractTests
         Assert.Equal(["other:twitter.com"], await Find(store, null, "app:other"));
         Assert.Empty(await Find(store, "monorail", "status_code:404"));
         Assert.Empty(await Find(store, "monorail", "blocked_host:100%_sure"));
+    }
+
+    [SkippableFact]
+    public async Task Silos_register_heartbeat_and_mark_quiet_ones_dead()
+    {
+        await using var store = await CreateAsync();
+        var t0 = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+        var a = new SiloRow(Guid.NewGuid(), "host-a pid 1", t0, t0, SiloStatus.Active);
+        var b = new SiloRow(Guid.NewGuid(), "host-b pid 2", t0, t0, SiloStatus.Active);
+        var c = new SiloRow(Guid.NewGuid(), "host-c pid 3", t0, t0, SiloStatus.Active);
+        foreach (var silo in new[] { a, b, c }) await store.Membership.RegisterAsync(silo, CancellationToken.None);
+        await store.Membership.MarkStoppedAsync(c.SiloId, t0.AddSeconds(1), CancellationToken.None);
+
+        // a keeps heartbeating; b went quiet 40 s ago; a declares it dead after 30 s. c said goodbye: stays stopped.
+        Assert.Equal(0, await store.Membership.HeartbeatAsync(a.SiloId, t0.AddSeconds(20), t0.AddSeconds(-10), CancellationToken.None));
+        Assert.Equal(1, await store.Membership.HeartbeatAsync(a.SiloId, t0.AddSeconds(40), t0.AddSeconds(10), CancellationToken.None));
+        var silos = (await store.Membership.GetSilosAsync(CancellationToken.None)).ToDictionary(s => s.SiloId);
+        Assert.Equal((SiloStatus.Active, t0.AddSeconds(40)), (silos[a.SiloId].Status, silos[a.SiloId].LastHeartbeat));
+        Assert.Equal(SiloStatus.Dead, silos[b.SiloId].Status);
+        Assert.Equal(SiloStatus.Stopped, silos[c.SiloId].Status);
+
+        // A silo that comes back heartbeating is active again.
+        await store.Membership.HeartbeatAsync(b.SiloId, t0.AddSeconds(45), t0.AddSeconds(15), CancellationToken.None);
+        Assert.Equal(SiloStatus.Active, (await store.Membership.GetSilosAsync(CancellationToken.None)).Single(s => s.SiloId == b.SiloId).Status);
     }
 
     [SkippableFact]

@@ -86,5 +86,15 @@ internal static class PostgresSchema
             create index lookout_reports_app_violated on lookout_reports (app, violated_directive, id desc);
             create index lookout_reports_app_report_host on lookout_reports (app, report_host, id desc);
             """),
+        (4, """
+            -- Cluster membership: every silo registers, heartbeats, and marks silos that stopped heartbeating dead.
+            create table lookout_silos (
+                silo_id uuid primary key,
+                address text not null,
+                started_at timestamptz not null,
+                last_heartbeat timestamptz not null,
+                status text not null
+            );
+            """),
     ];
 }

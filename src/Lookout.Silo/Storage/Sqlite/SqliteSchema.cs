@@ -77,5 +77,14 @@ internal static class SqliteSchema
             create index lookout_reports_app_violated on lookout_reports (app, violated_directive, id desc);
             create index lookout_reports_app_report_host on lookout_reports (app, report_host, id desc);
             """),
+        (4, """
+            create table lookout_silos (
+                silo_id text primary key,
+                address text not null,
+                started_at integer not null,
+                last_heartbeat integer not null,
+                status text not null
+            );
+            """),
     ];
 }
