@@ -98,7 +98,7 @@ public static class IngestEndpoints
         catch (Exception ex) when (ex is StorageUnavailableException or GrainOverloadedException or SiloUnavailableException)
         {
             http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.Of(503, "Try again later", "The reports were not stored: " + ex.Message, "unavailable");
+            return Problems.Of(503, "Try again later", "The reports were not acknowledged (they are stored at most once): " + ex.Message, "unavailable");
         }
         return TypedResults.NoContent();
     }
