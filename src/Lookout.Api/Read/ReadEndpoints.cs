@@ -108,6 +108,8 @@ public static class ReadEndpoints
         return TypedResults.Ok(new ReportsResponse([.. reports.Select(ToItem)], next));
     }
 
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     /// <summary>Most rows one export streams.</summary>
     public const int MaxExportRows = 100_000;
 
@@ -144,7 +146,7 @@ public static class ReadEndpoints
             foreach (var report in page)
             {
                 await JsonSerializer.SerializeAsync(http.Response.Body, ToItem(report), options, http.RequestAborted);
-                await http.Response.Body.WriteAsync("\n"u8.ToArray(), http.RequestAborted);
+                await http.Response.Body.WriteAsync(NewLine, http.RequestAborted);
             }
             remaining -= page.Count;
             if (remaining <= 0 || page.Count < MaxPageSize) break;

@@ -50,7 +50,7 @@ internal sealed partial class SqliteStorage
                 foreach (var delta in batch.Deltas) counts[(batch.App, delta.Key)] = counts.GetValueOrDefault((batch.App, delta.Key)) + delta.Count;
                 wrote = true;
             }
-            statements.UpsertCounts(transaction, counts);
+            statements.UpsertCounts(transaction, counts.Select(kv => (kv.Key.App, kv.Key.Key, kv.Value)));
             if (wrote) transaction.Commit();
             else transaction.Rollback();
         }
@@ -177,9 +177,10 @@ internal sealed partial class SqliteStorage
             }
         }
 
-        public void UpsertCounts(SqliteTransaction transaction, Dictionary<(string App, CountKey Key), long> counts)
+        /// <summary>Adds to counters; commits and rebuild both write counters through this one statement.</summary>
+        public void UpsertCounts(SqliteTransaction transaction, IEnumerable<(string App, CountKey Key, long Count)> counts)
         {
-            foreach (var ((app, key), count) in counts) Run(_count, transaction, app, Millis(key.Bucket), key.Dimension, key.Value, count);
+            foreach (var (app, key, count) in counts) Run(_count, transaction, app, Millis(key.Bucket), key.Dimension, key.Value, count);
         }
 
         public void Dispose()
@@ -188,27 +189,6 @@ internal sealed partial class SqliteStorage
             _app.Dispose();
             _report.Dispose();
             _count.Dispose();
-        }
-    }
-
-    internal static void UpsertCounts(SqliteConnection connection, SqliteTransaction transaction, string app, IEnumerable<CountDelta> deltas)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = UpsertCountSql;
-        command.Parameters.AddWithValue("$app", app);
-        var pBucket = command.Parameters.Add("$bucket", SqliteType.Integer);
-        var pDimension = command.Parameters.Add("$dimension", SqliteType.Text);
-        var pValue = command.Parameters.Add("$value", SqliteType.Text);
-        var pCount = command.Parameters.Add("$count", SqliteType.Integer);
-        command.Prepare();
-        foreach (var delta in deltas)
-        {
-            pBucket.Value = Millis(delta.Key.Bucket);
-            pDimension.Value = delta.Key.Dimension;
-            pValue.Value = delta.Key.Value;
-            pCount.Value = delta.Count;
-            command.ExecuteNonQuery();
         }
     }
 }

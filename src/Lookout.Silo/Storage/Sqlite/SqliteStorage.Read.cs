@@ -49,6 +49,7 @@ internal sealed partial class SqliteStorage
         try
         {
             var connection = await WriterAsync(cancellationToken);
+            var statements = _statements ??= new WriterStatements(connection);
             var apps = app is not null ? [app] : Strings(connection, "select app from lookout_apps union select distinct app from lookout_reports");
             long events = 0;
             foreach (var a in apps)
@@ -72,7 +73,7 @@ internal sealed partial class SqliteStorage
                     clear.Parameters.AddWithValue("$app", a);
                     clear.ExecuteNonQuery();
                 }
-                UpsertCounts(connection, transaction, a, totals.Counts.Select(kv => new Lookout.Grains.Counting.CountDelta(kv.Key, kv.Value)));
+                statements.UpsertCounts(transaction, totals.Counts.Select(kv => (a, kv.Key, kv.Value)));
                 if (totals.Total > 0)
                 {
                     using var summary = connection.CreateCommand();
