@@ -34,6 +34,12 @@ public static class SiloServiceCollectionExtensions
             .Validate(o => o.MaxPendingReports > 0 && o.CommitAttempts > 0, "Lookout:Grains values must be positive.")
             .ValidateOnStart();
 
+        services.AddOptions<QuotaOptions>().BindConfiguration("Lookout:Quota")
+            .Validate(o => o.DailyReports >= 0 && o.Apps.Values.All(v => v >= 0) && o.RefreshInterval > TimeSpan.Zero,
+                "Lookout:Quota limits must be 0 (off) or positive, and RefreshInterval positive.")
+            .ValidateOnStart();
+        services.AddSingleton<IApplicationUsage, ApplicationUsage>();
+
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IUserAgentParser>(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
         services.AddSingleton(CreateStorage);

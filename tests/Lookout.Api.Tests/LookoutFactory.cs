@@ -16,6 +16,8 @@ public sealed class LookoutFactory(string provider, string connectionString, IRe
     {
         builder.UseSetting("Lookout:Storage:Provider", provider);
         builder.UseSetting("Lookout:Storage:ConnectionString", connectionString);
+        // Every in-memory request comes from one (unknown) address; tests of that limit turn it back on.
+        builder.UseSetting("Lookout:RateLimits:PerClient:Enabled", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
     }
 }

@@ -20,16 +20,31 @@ public static class IngestEndpoints
     {
         services.AddOptions<IngestOptions>().BindConfiguration("Lookout:Ingest")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Lookout:Ingest:MaxBodyBytes must be between 1 and 16 MiB.")
+            .Validate(o => o.MaxReportsPerBatch > 0, "Lookout:Ingest:MaxReportsPerBatch must be positive.")
+            .Validate(o => o.MaxFieldLength >= 64, "Lookout:Ingest:MaxFieldLength must be at least 64.")
+            .Validate(o => o.BodyTimeout > TimeSpan.Zero, "Lookout:Ingest:BodyTimeout must be positive.")
             .ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration("Lookout:RateLimits")
+            .Validate(o => Valid(o.PerApp) && Valid(o.PerClient), "Lookout:RateLimits PerSecond and Burst must be positive for an enabled limit.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => new IngestRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>().Value));
         services.AddOptions<NoiseSettings>().BindConfiguration("Lookout:Noise").ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoiseSettings>, NoiseSettingsValidator>();
         // Built once: the pipeline takes plain data, and rule patterns compile only here.
-        services.AddSingleton(sp => new NormalizationOptions(sp.GetRequiredService<IOptions<IngestOptions>>().Value.UrlPrivacy)
+        services.AddSingleton(sp =>
         {
-            Noise = sp.GetRequiredService<IOptions<NoiseSettings>>().Value.ToOptions(),
+            var ingest = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            return new NormalizationOptions(ingest.UrlPrivacy)
+            {
+                Noise = sp.GetRequiredService<IOptions<NoiseSettings>>().Value.ToOptions(),
+                MaxReportsPerBatch = ingest.MaxReportsPerBatch,
+                MaxFieldLength = ingest.MaxFieldLength,
+            };
         });
         return services;
     }
+
+    private static bool Valid(TokenBucketSettings s) => !s.Enabled || (s.PerSecond > 0 && s.Burst > 0);
 
     internal static void MapIngestEndpoints(this IEndpointRouteBuilder app)
     {
@@ -61,12 +76,17 @@ public static class IngestEndpoints
         var options = services.GetRequiredService<IOptions<IngestOptions>>().Value;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
+        var limiter = services.GetRequiredService<IngestRateLimiter>();
+        // Before the body is read: a flooding address costs as little as possible.
+        if (!limiter.TryClient(http.Connection.RemoteIpAddress, out var clientWait))
+            return await RateLimitedAsync(http, grain, now, "client", 1, clientWait);
         if (!TryReadExtras(http.Request.Query, now, http.Request.Headers.UserAgent.ToString(), out var context, out var extrasError))
             return await RefuseAsync(grain, now, 400, "Invalid query parameter", extrasError, "invalid_extra");
 
-        var (buffer, length) = await ReadBodyAsync(http.Request, options.MaxBodyBytes, http.RequestAborted);
-        if (buffer is null)
-            return await RefuseAsync(grain, now, 413, "Payload too large", $"Report bodies are limited to {options.MaxBodyBytes} bytes.", "too_large");
+        var body = await ReadBodyAsync(http, options);
+        if (body.Refusal is { } refusal)
+            return await RefuseAsync(grain, now, refusal.Status, refusal.Title, refusal.Detail, refusal.Reason);
+        var (buffer, length) = (body.Buffer!, body.Length);
         IngestResult result;
         try
         {
@@ -87,7 +107,11 @@ public static class IngestEndpoints
                 return await RefuseAsync(grain, now, 400, "No reports", "The JSON holds no report object.", "no_reports", result.RejectedEntries);
             case PayloadError.NotJson:
                 return await RefuseAsync(grain, now, 415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
+            case PayloadError.TooManyReports:
+                return await RefuseAsync(grain, now, 413, "Too many reports", $"One request may carry at most {options.MaxReportsPerBatch} reports.", "too_many_reports", result.RejectedEntries);
         }
+        if (!limiter.TryApp(app, result.Reports.Count, out var appWait))
+            return await RateLimitedAsync(http, grain, now, "app", result.Reports.Count + result.RejectedEntries, appWait);
 
         try
         {
@@ -104,7 +128,24 @@ public static class IngestEndpoints
     }
 
     /// <summary>The <c>dropped</c> counter value for a refusal reason.</summary>
-    public static string DroppedReason(string reason) => "rejected:" + reason;
+    public static string DroppedReason(string reason) => DroppedReasons.RejectedPrefix + reason;
+
+    // 429 with the bucket's wait, counted as rate_limited:{which} for the application.
+    private static async Task<IResult> RateLimitedAsync(HttpContext http, IApplicationGrain grain, DateTimeOffset now, string which, int count, TimeSpan wait)
+    {
+        try
+        {
+            await grain.RecordDroppedAsync(DroppedReasons.RateLimited + ":" + which, Math.Max(count, 1), now);
+        }
+        catch (SiloUnavailableException)
+        {
+            // Stopping: still answered, just not counted.
+        }
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Problems.Of(429, "Too many requests",
+            which == "app" ? "This application's report rate limit is exceeded." : "This client address's request rate limit is exceeded.",
+            "rate_limited");
+    }
 
     // Answers a refusal and counts it for the application, so "I sent reports and see nothing" has an answer.
     private static async Task<IResult> RefuseAsync(IApplicationGrain grain, DateTimeOffset now, int status, string title, string? detail, string reason, int count = 1)
@@ -120,24 +161,61 @@ public static class IngestEndpoints
         return Problems.Of(status, title, detail, reason);
     }
 
-    /// <summary>Reads at most <paramref name="limit"/> bytes into a pooled buffer; null when the body is larger.</summary>
-    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    private sealed record Refusal(int Status, string Title, string Detail, string Reason);
+
+    private readonly record struct Body(byte[]? Buffer, int Length, Refusal? Refusal);
+
+    /// <summary>Reads at most <see cref="IngestOptions.MaxBodyBytes"/> into a pooled buffer within
+    /// <see cref="IngestOptions.BodyTimeout"/>; otherwise says why not (and returns the buffer).</summary>
+    private static async Task<Body> ReadBodyAsync(HttpContext http, IngestOptions options)
     {
-        if (request.ContentLength > limit) return (null, 0);
+        var limit = options.MaxBodyBytes;
+        var request = http.Request;
+        if (request.ContentLength > limit) return new(null, 0, TooLarge(limit));
         var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
         var length = 0;
-        while (true)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(options.BodyTimeout);
+        try
         {
-            var read = await request.Body.ReadAsync(buffer.AsMemory(length, buffer.Length - length), cancellationToken);
-            if (read == 0) return (buffer, length);
-            length += read;
-            if (length > limit)
+            while (true)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
-                return (null, 0);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, buffer.Length - length), timeout.Token);
+                if (read == 0) return new(buffer, length, null);
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return new(null, 0, TooLarge(limit));
+                }
             }
         }
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new(null, 0, new(408, "Request timeout", $"The body did not arrive within {options.BodyTimeout.TotalSeconds:0.#} s.", "timeout"));
+        }
+        catch (OperationCanceledException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new(null, 0, new(400, "Request aborted", "The client went away before the body arrived.", "aborted"));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own verdicts on the body: too slow (MinRequestBodyDataRate, 408), bad chunking (400), …
+            ArrayPool<byte>.Shared.Return(buffer);
+            return ex.StatusCode == 408
+                ? new(null, 0, new(408, "Request timeout", "The body arrived too slowly.", "timeout"))
+                : new(null, 0, new(ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : 400, "Bad request", ex.Message, "bad_request"));
+        }
+        catch (IOException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new(null, 0, new(400, "Request aborted", "The connection broke before the body arrived.", "aborted"));
+        }
     }
+
+    private static Refusal TooLarge(int limit) => new(413, "Payload too large", $"Report bodies are limited to {limit} bytes.", "too_large");
 
     /// <summary>Reads the extras a site can put in its report endpoint URL.</summary>
     internal static bool TryReadExtras(IQueryCollection query, DateTimeOffset now, string userAgent, out IngestContext context, out string? error)

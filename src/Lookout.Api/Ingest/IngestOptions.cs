@@ -1,4 +1,5 @@
 // Ingest configuration (section Lookout:Ingest).
+using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 
 namespace Lookout.Api.Ingest;
@@ -13,6 +14,17 @@ public sealed class IngestOptions
 
     /// <summary>Largest accepted request body; larger ones get 413.</summary>
     public int MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
+
+    /// <summary>Most entries one request may carry; a larger batch gets 413 and none of it is stored.</summary>
+    public int MaxReportsPerBatch { get; set; } = NormalizationOptions.DefaultMaxReportsPerBatch;
+
+    /// <summary>Longest stored free-text field (URLs, sample, user agent, source file). Longer values are
+    /// cut and the report is flagged <c>truncated</c>, not refused.</summary>
+    public int MaxFieldLength { get; set; } = FieldLimits.DefaultMaxFieldLength;
+
+    /// <summary>How long a request body may take to arrive; a slower one gets 408. Kestrel also drops
+    /// bodies slower than 240 bytes/s after 5 s (its <c>MinRequestBodyDataRate</c>).</summary>
+    public TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>What stored URLs keep of their query strings.</summary>
     public UrlPrivacy UrlPrivacy { get; set; } = UrlPrivacy.StripQueryValues;

@@ -61,7 +61,7 @@ public sealed record ReportItem(
     string? BlockedUrl, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective, string Disposition,
     string? Classification, bool Noise, string? NoiseReason, string? NoiseDryRun, int? StatusCode, string? SourceFile, int? LineNumber,
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
-    JsonElement Body);
+    bool Truncated, JsonElement Body);
 
 /// <summary><c>GET /api/cluster</c>.</summary>
 /// <param name="Self">The id of the silo that answered.</param>

@@ -29,3 +29,14 @@ public sealed record BatchCommitted(Guid BatchId) : ApplicationEvent;
 /// <summary>The in-flight batch could not be committed; its callers got an error.</summary>
 /// <param name="BatchId">The batch.</param>
 public sealed record BatchFailed(Guid BatchId) : ApplicationEvent;
+
+/// <summary>The <c>dropped</c> counter values: why reports were not stored.</summary>
+public static class DroppedReasons
+{
+    /// <summary>The application's daily quota was used up.</summary>
+    public const string OverQuota = "over_quota";
+    /// <summary>A rate limit (per application or per client address) refused the request.</summary>
+    public const string RateLimited = "rate_limited";
+    /// <summary>Prefix of refusals of what a client sent, e.g. <c>rejected:malformed</c>.</summary>
+    public const string RejectedPrefix = "rejected:";
+}

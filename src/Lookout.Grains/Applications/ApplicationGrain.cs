@@ -13,22 +13,50 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 {
     private readonly IReportJournal _journal;
     private readonly ApplicationGrainOptions _options;
+    private readonly QuotaOptions _quota;
+    private readonly IApplicationUsage? _usage;
+    private readonly QuotaState _quotaState = new();
+    private long _quotaLimit;
     private ApplicationState _state = null!;
     private TaskCompletionSource _pendingCommitted = NewCompletion();
     private Task? _flushing;
 
     /// <summary>Created by the grain host.</summary>
-    public ApplicationGrain(IReportJournal journal, IOptions<ApplicationGrainOptions> options)
+    public ApplicationGrain(IReportJournal journal, IOptions<ApplicationGrainOptions> options,
+        IOptions<QuotaOptions>? quota = null, IApplicationUsage? usage = null)
     {
         _journal = journal;
         _options = options.Value;
+        _quota = quota?.Value ?? new QuotaOptions();
+        _usage = usage;
     }
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _state = new ApplicationState { App = GrainKey };
-        return Task.CompletedTask;
+        _quotaLimit = _quota.LimitFor(GrainKey);
+        if (_quotaLimit > 0 && _usage is not null)
+        {
+            // Other silos (and this one before a restart) stored part of today's quota already.
+            await RefreshQuotaAsync(cancellationToken);
+            RegisterTimer(RefreshQuotaAsync, _quota.RefreshInterval, _quota.RefreshInterval);
+        }
+    }
+
+    private async Task RefreshQuotaAsync(CancellationToken cancellationToken)
+    {
+        var day = QuotaState.DayOf(DateTimeOffset.UtcNow);
+        try
+        {
+            var stored = await Task.Run(() => _usage!.StoredSinceAsync(GrainKey, day, cancellationToken), cancellationToken);
+            _quotaState.Observe(day, stored);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Best effort: a database that is away must not fail the activation (its reports would get
+            // errors). Keep counting locally; the next refresh catches up.
+        }
     }
 
     /// <inheritdoc />
@@ -38,8 +66,17 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         if (reports.Count == 0) return Task.CompletedTask;
         if (_state.Pending.Count + reports.Count > _options.MaxPendingReports)
             throw new GrainOverloadedException($"Application '{GrainKey}' has {_state.Pending.Count} reports waiting for storage.");
-        foreach (var report in reports)
+        var take = reports.Count;
+        if (_quotaLimit > 0)
         {
+            take = _quotaState.Take(reports[0].ReceivedAt, reports.Count, _quotaLimit);
+            if (take < reports.Count) _state.Apply(new ReportsDropped(DroppedReasons.OverQuota, reports.Count - take, reports[0].ReceivedAt));
+            // Reports over quota are acknowledged like noise (a browser should not retry them); the
+            // answer waits for the commit that carries their count.
+        }
+        for (var i = 0; i < take; i++)
+        {
+            var report = reports[i];
             Raise(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), GrainKey, report));
         }
         var committed = _pendingCommitted.Task;

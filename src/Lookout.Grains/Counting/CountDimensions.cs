@@ -110,7 +110,7 @@ public static class CountRules
     /// <summary>Adds <paramref name="count"/> dropped reports for <paramref name="reason"/>.</summary>
     public static void AddDropped(DateTimeOffset at, string reason, long count, IDictionary<CountKey, long> counts)
     {
-        var key = new CountKey(Bucket(at), Dimensions.Dropped, reason.Length > MaxValueLength ? reason[..MaxValueLength] : reason);
+        var key = new CountKey(Bucket(at), Dimensions.Dropped, Reports.FieldLimits.Cut(reason, MaxValueLength));
         counts[key] = counts.TryGetValue(key, out var n) ? n + count : count;
     }
 
@@ -121,7 +121,7 @@ public static class CountRules
     private static void Add(IDictionary<CountKey, long> counts, DateTimeOffset bucket, string dimension, string? value)
     {
         if (string.IsNullOrEmpty(value)) return;
-        if (value.Length > MaxValueLength) value = value[..MaxValueLength];
+        value = Reports.FieldLimits.Cut(value, MaxValueLength);
         var key = new CountKey(bucket, dimension, value);
         counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
     }

@@ -60,6 +60,8 @@ public sealed record Report
     public string? Env { get; init; }
     /// <summary>Release from the endpoint's query string.</summary>
     public string? Release { get; init; }
+    /// <summary>Whether a field was longer than its limit and was cut (see <see cref="FieldLimits"/>).</summary>
+    public bool Truncated { get; init; }
     /// <summary>How old the report was when it arrived, in milliseconds.</summary>
     public long AgeMs { get; init; }
     /// <summary>When the browser generated the report: receipt time minus <see cref="AgeMs"/>.</summary>

@@ -27,6 +27,8 @@ public static class ReportPipeline
         {
             var entries = PayloadReader.Entries(document.RootElement, out var rejected);
             if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
+            // Refused whole, before any normalization work: a browser never batches this many.
+            if (entries.Count + rejected > options.MaxReportsPerBatch) return IngestResult.Failed(PayloadError.TooManyReports, entries.Count + rejected);
             var reports = new List<Report>(entries.Count);
             foreach (var entry in entries) reports.Add(Complete(Normalize(entry, context, options), context, options, userAgents));
             return new IngestResult(reports, rejected, PayloadError.None);
@@ -53,7 +55,7 @@ public static class ReportPipeline
         var report = entry.Report;
         var ua = report.UserAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(report.UserAgent);
         var verdict = NoiseRules.Evaluate(entry.Noise with { App = context.App, Browser = ua.Browser, BrowserMajor = ua.BrowserMajor }, options.Noise);
-        return report with
+        return Limit(report with
         {
             Browser = ua.Browser,
             BrowserMajor = ua.BrowserMajor,
@@ -62,6 +64,37 @@ public static class ReportPipeline
             Release = context.Release,
             NoiseReason = verdict.Reason,
             NoiseDryRun = verdict.DryRun,
+        }, options.MaxFieldLength);
+    }
+
+    /// <summary>Cuts over-long fields (after noise rules saw the full values) and flags the report.
+    /// The body keeps what the browser sent: its size is bounded by the request body limit.</summary>
+    private static Report Limit(Report r, int max)
+    {
+        var cut = false;
+        var url = FieldLimits.Cut(r.Url, max, ref cut);
+        var path = FieldLimits.Cut(r.Path, max, ref cut);
+        var referrer = FieldLimits.Cut(r.Referrer, max, ref cut);
+        var blockedUrl = FieldLimits.Cut(r.BlockedUrl, max, ref cut);
+        var sourceFile = FieldLimits.Cut(r.SourceFile, max, ref cut);
+        var sample = FieldLimits.Cut(r.Sample, max, ref cut);
+        var userAgent = FieldLimits.Cut(r.UserAgent, max, ref cut);
+        var reportHost = FieldLimits.Cut(r.ReportHost, FieldLimits.MaxHostLength, ref cut);
+        var blockedHost = FieldLimits.Cut(r.BlockedHost, FieldLimits.MaxHostLength, ref cut);
+        var effective = FieldLimits.Cut(r.EffectiveDirective, FieldLimits.MaxKeywordLength, ref cut);
+        var violated = FieldLimits.Cut(r.ViolatedDirective, FieldLimits.MaxKeywordLength, ref cut);
+        var classification = FieldLimits.Cut(r.Classification, FieldLimits.MaxKeywordLength, ref cut);
+        var type = FieldLimits.Cut(r.Type, FieldLimits.MaxKeywordLength, ref cut)!;
+        var browser = FieldLimits.Cut(r.Browser, FieldLimits.MaxKeywordLength, ref cut);
+        var major = FieldLimits.Cut(r.BrowserMajor, FieldLimits.MaxKeywordLength, ref cut);
+        var os = FieldLimits.Cut(r.Os, FieldLimits.MaxKeywordLength, ref cut);
+        if (!cut) return r;
+        return r with
+        {
+            Type = type, Url = url, Path = path, Referrer = referrer, BlockedUrl = blockedUrl, SourceFile = sourceFile,
+            Sample = sample, UserAgent = userAgent, ReportHost = reportHost, BlockedHost = blockedHost,
+            EffectiveDirective = effective, ViolatedDirective = violated, Classification = classification,
+            Browser = browser, BrowserMajor = major, Os = os, Truncated = true,
         };
     }
 }

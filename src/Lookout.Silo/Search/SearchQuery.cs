@@ -66,7 +66,7 @@ public static class SearchFields
     };
 
     /// <summary>Every name a query may use, for error messages.</summary>
-    public static IEnumerable<string> All => Text.Concat(Numbers).Concat(["noise", "id", "since", "until"]).Concat(Aliases.Keys).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> All => Text.Concat(Numbers).Concat(["noise", "truncated", "id", "since", "until"]).Concat(Aliases.Keys).Order(StringComparer.Ordinal);
 }
 
 internal sealed class QueryParser(string text, DateTimeOffset now)
@@ -127,7 +127,7 @@ internal sealed class QueryParser(string text, DateTimeOffset now)
             throw Error("field:value (a field name, a colon, then a value)");
         }
         if (SearchFields.Aliases.TryGetValue(field, out var canonical)) field = canonical;
-        var known = SearchFields.Text.Contains(field) || SearchFields.Numbers.Contains(field) || field is "noise" or "id" or "since" or "until";
+        var known = SearchFields.Text.Contains(field) || SearchFields.Numbers.Contains(field) || field is "noise" or "truncated" or "id" or "since" or "until";
         if (!known)
         {
             _pos = fieldStart;
@@ -154,10 +154,10 @@ internal sealed class QueryParser(string text, DateTimeOffset now)
             _pos = valueStart;
             throw Error($"a whole number for {field}");
         }
-        if (field == "noise" && value.ToLowerInvariant() is not ("true" or "false"))
+        if (field is "noise" or "truncated" && value.ToLowerInvariant() is not ("true" or "false"))
         {
             _pos = valueStart;
-            throw Error("true or false for noise");
+            throw Error("true or false for " + field);
         }
         if (field == "id" && !Guid.TryParse(value, out _))
         {

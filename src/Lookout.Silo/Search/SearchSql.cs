@@ -59,6 +59,9 @@ internal static class SearchSql
         {
             case "noise":
                 return term.Value.Equals("true", StringComparison.OrdinalIgnoreCase) ? "(noise_reason is not null)" : "(noise_reason is null)";
+            case "truncated":
+                // A boolean in PostgreSQL and 0/1 in SQLite: both take the column as a condition.
+                return term.Value.Equals("true", StringComparison.OrdinalIgnoreCase) ? "(truncated)" : "(not truncated)";
             case "id":
                 return $"(id = {add(dialect.Id(Guid.Parse(term.Value, CultureInfo.InvariantCulture)))})";
         }

@@ -13,7 +13,7 @@ internal static class ReportColumns
         app, id, received_at, type, url, report_host, path, referrer, blocked_url, blocked_host,
         effective_directive, violated_directive, disposition, classification, noise_reason, status_code,
         source_file, line_number, column_number, sample, user_agent, browser, browser_major, os, env, release,
-        age_ms, body, noise_dry_run
+        age_ms, body, noise_dry_run, truncated
         """;
 
     /// <summary>Columns counting needs; received_at first, read by the provider.</summary>
@@ -52,6 +52,7 @@ internal static class ReportColumns
         AgeMs = r.GetInt64(26),
         Body = r.GetString(27),
         NoiseDryRun = Text(r, 28),
+        Truncated = r.GetBoolean(29),
     });
 
     /// <summary>Maps a row of <see cref="Counted"/>.</summary>

@@ -21,6 +21,16 @@ public sealed record NormalizationOptions(UrlPrivacy UrlPrivacy = UrlPrivacy.Str
     /// <summary>Noise rule configuration.</summary>
     public NoiseOptions Noise { get; init; } = NoiseOptions.Default;
 
+    /// <summary>Longest stored free-text field (URLs, sample, user agent, source file); longer values are
+    /// cut and the report is flagged <see cref="Report.Truncated"/>.</summary>
+    public int MaxFieldLength { get; init; } = FieldLimits.DefaultMaxFieldLength;
+
+    /// <summary>Most entries one request body may carry; larger batches are refused whole.</summary>
+    public int MaxReportsPerBatch { get; init; } = DefaultMaxReportsPerBatch;
+
+    /// <summary>Default for <see cref="MaxReportsPerBatch"/>: Chromium sends at most 100 reports per upload.</summary>
+    public const int DefaultMaxReportsPerBatch = 500;
+
     /// <summary>The defaults: query values stripped.</summary>
     public static NormalizationOptions Default { get; } = new();
 }

@@ -17,6 +17,8 @@ public enum PayloadError
     NotJson,
     /// <summary>The JSON is valid but holds no report object (400).</summary>
     NoReports,
+    /// <summary>A batch holds more reports than the configured limit (413); none is stored.</summary>
+    TooManyReports,
 }
 
 /// <summary>What shape one entry of a payload has.</summary>

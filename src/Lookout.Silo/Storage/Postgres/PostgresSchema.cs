@@ -96,5 +96,9 @@ internal static class PostgresSchema
                 status text not null
             );
             """),
+        (5, """
+            -- Fields longer than their limit are cut, and the report says so.
+            alter table lookout_reports add column truncated boolean not null default false;
+            """),
     ];
 }

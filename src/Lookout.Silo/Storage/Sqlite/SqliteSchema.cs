@@ -86,5 +86,8 @@ internal static class SqliteSchema
                 status text not null
             );
             """),
+        (5, """
+            alter table lookout_reports add column truncated integer not null default 0;
+            """),
     ];
 }

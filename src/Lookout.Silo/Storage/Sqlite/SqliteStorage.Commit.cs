@@ -11,11 +11,11 @@ internal sealed partial class SqliteStorage
         insert into lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
             blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
             status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-            env, release, age_ms, body, noise_dry_run)
+            env, release, age_ms, body, noise_dry_run, truncated)
         values ($app, $id, $received_at, $batch_id, $type, $url, $report_host, $path, $referrer, $blocked_url,
             $blocked_host, $effective_directive, $violated_directive, $disposition, $classification, $noise_reason,
             $status_code, $source_file, $line_number, $column_number, $sample, $user_agent, $browser, $browser_major, $os,
-            $env, $release, $age_ms, $body, $noise_dry_run)
+            $env, $release, $age_ms, $body, $noise_dry_run, $truncated)
         """;
 
     private const string UpsertCountSql = """
@@ -75,7 +75,7 @@ internal sealed partial class SqliteStorage
             "$app", "$id", "$received_at", "$batch_id", "$type", "$url", "$report_host", "$path", "$referrer", "$blocked_url",
             "$blocked_host", "$effective_directive", "$violated_directive", "$disposition", "$classification", "$noise_reason",
             "$status_code", "$source_file", "$line_number", "$column_number", "$sample", "$user_agent", "$browser",
-            "$browser_major", "$os", "$env", "$release", "$age_ms", "$body", "$noise_dry_run",
+            "$browser_major", "$os", "$env", "$release", "$age_ms", "$body", "$noise_dry_run", "$truncated",
         ];
 
         private readonly SqliteCommand _mark;
@@ -173,6 +173,7 @@ internal sealed partial class SqliteStorage
                 p[27].Value = r.AgeMs;
                 p[28].Value = r.Body;
                 p[29].Value = (object?)r.NoiseDryRun ?? DBNull.Value;
+                p[30].Value = r.Truncated ? 1 : 0;
                 _report.ExecuteNonQuery();
             }
         }
