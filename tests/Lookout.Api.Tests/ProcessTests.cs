@@ -1,52 +1,24 @@
 // Lookout as a real process: listens where told, and SIGTERM under load loses nothing acknowledged.
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using Lookout.Tests.Shared;
 
 namespace Lookout.Api.Tests;
 
 public sealed class ProcessTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static Process Start(string dbFile, int port) => Process.Start(new ProcessStartInfo("dotnet",
-        [Path.Combine(AppContext.BaseDirectory, "Lookout.Api.dll"), "--urls", $"http://127.0.0.1:{port}"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardError = true,
-        Environment = { ["Lookout__Storage__ConnectionString"] = $"Data Source={dbFile}" },
-    })!;
-
-    private static async Task WaitUntilReadyAsync(HttpClient client, Process process)
-    {
-        for (var i = 0; i < 300 && !process.HasExited; i++)
-        {
-            try
-            {
-                if ((await client.GetAsync("/readyz")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new InvalidOperationException("Lookout did not become ready: " + await process.StandardError.ReadToEndAsync());
-    }
-
     [Fact]
     public async Task Sigterm_under_load_stores_every_acknowledged_report_exactly_once()
     {
         using var folder = new TempFolder();
         var db = folder.File("sigterm.db");
-        var port = FreePort();
-        using var process = Start(db, port);
+        var port = LookoutProcesses.FreePort();
+        using var process = LookoutProcesses.Start($"http://127.0.0.1:{port}", new Dictionary<string, string>
+        {
+            ["Lookout__Storage__ConnectionString"] = $"Data Source={db}",
+            ["Lookout__RateLimits__PerClient__Enabled"] = "false",
+        });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await WaitUntilReadyAsync(client, process);
+        await LookoutProcesses.WaitUntilReadyAsync(client, process);
 
         var acknowledged = 0;
         var sent = 0;
@@ -69,7 +41,7 @@ public sealed class ProcessTests
         })).ToArray();
 
         while (Volatile.Read(ref acknowledged) < 300) await Task.Delay(10);
-        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term!.WaitForExitAsync();
+        LookoutProcesses.Signal(process.Id, "TERM");
         await process.WaitForExitAsync();
         await stop.CancelAsync();
         await Task.WhenAll(senders);

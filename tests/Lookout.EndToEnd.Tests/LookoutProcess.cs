@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lookout.Tests.Shared;
 
 namespace Lookout.EndToEnd.Tests;
 
@@ -27,41 +28,20 @@ public sealed class LookoutProcess : IAsyncDisposable
     public static async Task<LookoutProcess> StartAsync(TestCertificates certificates, IReadOnlyDictionary<string, string>? settings = null)
     {
         var folder = Directory.CreateTempSubdirectory("lookout-e2e-").FullName;
-        var http = Ports.Free();
-        var https = Ports.Free();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Lookout.Api.dll"), "--urls", $"http://127.0.0.1:{http};https://127.0.0.1:{https}"])
+        var http = LookoutProcesses.FreePort();
+        var https = LookoutProcesses.FreePort();
+        var environment = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-            Environment =
-            {
-                ["Kestrel__Certificates__Default__Path"] = certificates.LeafPath,
-                ["Kestrel__Certificates__Default__KeyPath"] = certificates.LeafKeyPath,
-                // Keep query values: the test asserts on stored URLs.
-                ["Lookout__Ingest__UrlPrivacy"] = "KeepQuery",
-            },
+            ["Kestrel__Certificates__Default__Path"] = certificates.LeafPath,
+            ["Kestrel__Certificates__Default__KeyPath"] = certificates.LeafKeyPath,
+            // Keep query values: the test asserts on stored URLs.
+            ["Lookout__Ingest__UrlPrivacy"] = "KeepQuery",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) environment[key] = value;
+        var process = LookoutProcesses.Start($"http://127.0.0.1:{http};https://127.0.0.1:{https}", environment, folder);
         var lookout = new LookoutProcess(process, folder, http, https);
-        for (var i = 0; i < 300; i++)
-        {
-            if (process.HasExited) throw new InvalidOperationException("Lookout exited with " + process.ExitCode);
-            try
-            {
-                if ((await lookout._client.GetAsync("/readyz")).IsSuccessStatusCode) return lookout;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("Lookout did not become ready.");
+        await LookoutProcesses.WaitUntilReadyAsync(lookout._client, process);
+        return lookout;
     }
 
     /// <summary>The stored reports of <paramref name="app"/>, newest first.</summary>

@@ -29,8 +29,8 @@ public sealed class TestSite : IAsyncDisposable
     /// <summary>Starts the site. <paramref name="lookoutHttp"/> and <paramref name="lookoutHttps"/> are Lookout's base URLs.</summary>
     public static async Task<TestSite> StartAsync(TestCertificates certificates, string lookoutHttp, string lookoutHttps)
     {
-        var httpPort = Ports.Free();
-        var httpsPort = Ports.Free();
+        var httpPort = Lookout.Tests.Shared.LookoutProcesses.FreePort();
+        var httpsPort = Lookout.Tests.Shared.LookoutProcesses.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -78,15 +78,5 @@ public sealed class TestSite : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-}
-
-internal static class Ports
-{
-    public static int Free()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
