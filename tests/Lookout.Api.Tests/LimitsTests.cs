@@ -41,6 +41,20 @@ public sealed class LimitsTests
         Assert.Equal(10, (await client.GetJsonAsync("/api/apps/batch/counts")).GetProperty("total").GetInt64());
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D })]       // {"a":"\xFF"}
+    [InlineData(new byte[] { 0x5B, 0x7B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x3A, 0x31, 0x7D, 0x5D })] // encoded lone surrogate as a key
+    public async Task Invalid_utf8_is_refused_with_400_and_counted(byte[] body)
+    {
+        using var folder = new TempFolder();
+        await using var factory = LookoutFactory.Sqlite(folder.File("l.db"));
+        using var client = factory.CreateClient();
+        using var response = await client.PostReportAsync("/r/utf", body, "application/reports+json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_utf8", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await DroppedAsync(client, "utf", "rejected:invalid_utf8", 1));
+    }
+
     [Fact]
     public async Task Long_fields_are_cut_and_flagged_not_refused()
     {

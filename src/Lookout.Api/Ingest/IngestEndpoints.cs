@@ -93,6 +93,14 @@ public static class IngestEndpoints
             result = ReportPipeline.Process(buffer.AsMemory(0, length), context with { App = app },
                 services.GetRequiredService<NormalizationOptions>(), services.GetService<IUserAgentParser>());
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A body the pipeline cannot handle is a bug to fix, but still the client's input: log it
+            // loudly and answer 4xx, never 500.
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IngestEndpoints))
+                .LogError(ex, "Unreadable report body for {App} ({Length} bytes)", app, length);
+            return await RefuseAsync(grain, now, 400, "Unreadable body", "The body could not be read as reports.", "unreadable");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -107,6 +115,8 @@ public static class IngestEndpoints
                 return await RefuseAsync(grain, now, 400, "No reports", "The JSON holds no report object.", "no_reports", result.RejectedEntries);
             case PayloadError.NotJson:
                 return await RefuseAsync(grain, now, 415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
+            case PayloadError.InvalidUtf8:
+                return await RefuseAsync(grain, now, 400, "Invalid UTF-8", "Report bodies must be UTF-8.", "invalid_utf8");
             case PayloadError.TooManyReports:
                 return await RefuseAsync(grain, now, 413, "Too many reports", $"One request may carry at most {options.MaxReportsPerBatch} reports.", "too_many_reports", result.RejectedEntries);
         }

@@ -17,6 +17,8 @@ public enum PayloadError
     NotJson,
     /// <summary>The JSON is valid but holds no report object (400).</summary>
     NoReports,
+    /// <summary>The body is not valid UTF-8 (400). JSON must be UTF-8 (RFC 8259), and every browser sends it so.</summary>
+    InvalidUtf8,
     /// <summary>A batch holds more reports than the configured limit (413); none is stored.</summary>
     TooManyReports,
 }
@@ -56,6 +58,8 @@ internal static class PayloadReader
         if (span.StartsWith("\uFEFF"u8)) body = body[3..];
         var start = FirstNonSpace(body.Span);
         if (start < 0) return PayloadError.Empty;
+        // System.Text.Json only checks string contents when a string is read, which is too late.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span)) return PayloadError.InvalidUtf8;
         var first = body.Span[start];
         if (first is (byte)'{' or (byte)'[')
         {
@@ -72,8 +76,15 @@ internal static class PayloadReader
         // Safari 5.1 and Chrome 14-20 posted legacy CSP reports form-encoded (WebKit bug 61360).
         if (TryReadForm(body.Span, out var json))
         {
-            document = JsonDocument.Parse(JsonEscapes.Repair(json), DocumentOptions);
-            return PayloadError.None;
+            try
+            {
+                document = JsonDocument.Parse(JsonEscapes.Repair(json), DocumentOptions);
+                return PayloadError.None;
+            }
+            catch (JsonException)
+            {
+                return PayloadError.MalformedJson;
+            }
         }
         return PayloadError.NotJson;
     }
