@@ -62,6 +62,13 @@ public static class SiloServiceCollectionExtensions
         services.AddHostedService<SiloLifecycle>();
         // After SiloLifecycle: the table exists (migrated) before this silo registers.
         services.AddHostedService<MembershipService>();
+        services.AddOptions<RetentionOptions>().BindConfiguration("Lookout:Retention")
+            .Validate(o => o.Reports >= TimeSpan.Zero && o.Counts >= TimeSpan.Zero && o.Interval > TimeSpan.Zero,
+                "Lookout:Retention ages must be zero (keep forever) or positive, and Interval positive.")
+            .Validate(o => o.Counts == TimeSpan.Zero || (o.Reports > TimeSpan.Zero && o.Counts >= o.Reports),
+                "Lookout:Retention:Counts must be at least Reports (counts outlive raw events), or zero.")
+            .ValidateOnStart();
+        services.AddHostedService<RetentionService>();
         return services;
     }
 

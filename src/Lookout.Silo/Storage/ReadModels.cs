@@ -61,4 +61,19 @@ public interface IStorageAdmin
     /// applications when null) from the raw events, atomically per application. Returns the
     /// number of raw events read.</summary>
     Task<long> RebuildAsync(string? app, CancellationToken cancellationToken);
+
+    /// <summary>Prepares storage for the days around <paramref name="now"/>: on PostgreSQL, creates the
+    /// daily partitions of raw events from yesterday to a week ahead. Safe from several silos at once.</summary>
+    Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes raw events received before <paramref name="reportsBefore"/> (a UTC midnight; whole
+    /// daily partitions on PostgreSQL), hourly counts before <paramref name="countsBefore"/>, and batch
+    /// markers older than a day; records the cut so rebuild keeps the counts of older hours.</summary>
+    Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken);
 }
+
+/// <summary>What one retention pass removed.</summary>
+/// <param name="Reports">Raw events deleted row by row.</param>
+/// <param name="Partitions">Daily partitions dropped whole (PostgreSQL).</param>
+/// <param name="Counts">Hourly counter rows deleted.</param>
+public sealed record RetentionResult(long Reports, int Partitions, long Counts);

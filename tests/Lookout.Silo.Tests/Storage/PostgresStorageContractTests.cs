@@ -20,11 +20,25 @@ public sealed class PostgresStorageContractTests : StorageContractTests
     protected override async Task<StoreUnderTest> CreateAsync()
     {
         var (store, database) = await OpenAsync();
+        ConnectionString = database.ConnectionString;
         return new StoreUnderTest(store, async () =>
         {
             await store.DisposeAsync();
             await database.DisposeAsync();
         });
+    }
+
+    protected override async Task<IReadOnlyList<string>> PartitionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'lookout_reports'::regclass
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        return names;
     }
 
     [SkippableFact]
@@ -63,5 +77,56 @@ public sealed class PostgresStorageContractTests : StorageContractTests
         await using var command = new NpgsqlCommand("select count(*) from lookout_schema", connection);
         Assert.Equal((long)PostgresSchema.Migrations.Count, await command.ExecuteScalarAsync());
         foreach (var s in stores) await s.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task Upgrading_a_database_with_reports_keeps_them_in_a_partition_that_retention_empties_row_by_row()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var _ = database;
+        // A database as the previous release left it: schema 5, with reports.
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var schema = new NpgsqlCommand("create table lookout_schema (version integer primary key, applied_at timestamptz not null default now())", connection);
+            await schema.ExecuteNonQueryAsync();
+            foreach (var (version, sql) in PostgresSchema.Migrations.Where(m => m.Version <= 5))
+            {
+                await using var migrate = new NpgsqlCommand(sql + $"; insert into lookout_schema (version) values ({version})", connection);
+                await migrate.ExecuteNonQueryAsync();
+            }
+        }
+        var oldRelease = new PostgresStorage(NpgsqlDataSource.Create(database.ConnectionString), NullLogger<PostgresStorage>.Instance);
+        var before = StorageContractTests.Batch("up", Reports.Mixed(Reports.Noon.AddDays(-40)));
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            // Written the way release 5 wrote: straight into the plain table.
+            await connection.OpenAsync();
+            foreach (var e in before.Reports)
+            {
+                await using var insert = new NpgsqlCommand("""
+                    insert into lookout_reports (app, id, received_at, batch_id, type, disposition, age_ms, body) values ($1, $2, $3, $4, $5, $6, 0, '{}')
+                    """, connection)
+                {
+                    Parameters = { new() { Value = "up" }, new() { Value = e.Id }, new() { Value = e.Report.ReceivedAt.ToUniversalTime() }, new() { Value = before.BatchId }, new() { Value = e.Report.Type }, new() { Value = e.Report.Disposition } },
+                };
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        await oldRelease.MigrateAsync(CancellationToken.None);
+        await oldRelease.PrepareAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        ConnectionString = database.ConnectionString;
+        Assert.Contains("lookout_reports_legacy", await PartitionsAsync());
+        Assert.Equal(5, (await oldRelease.List("up", null, 100)).Count);
+        // New reports after the legacy range go to daily partitions.
+        var later = DateTimeOffset.UtcNow.AddDays(3);
+        await oldRelease.CommitAsync(StorageContractTests.Batch("up", Reports.Mixed(later)), CancellationToken.None);
+        Assert.Equal(10, (await oldRelease.List("up", null, 100)).Count);
+
+        var result = await oldRelease.ApplyRetentionAsync(new DateTimeOffset(Reports.Noon.AddDays(-30).Date, TimeSpan.Zero), DateTimeOffset.UnixEpoch, CancellationToken.None);
+        Assert.Equal((5L, 0), (result.Reports, result.Partitions));
+        Assert.Equal(5, (await oldRelease.List("up", null, 100)).Count);
+        await oldRelease.DisposeAsync();
     }
 }

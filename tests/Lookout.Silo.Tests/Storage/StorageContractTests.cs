@@ -269,4 +269,58 @@ public abstract class StorageContractTests
         var stored = Assert.Single(await store.Reader.List("u", null, 10));
         Assert.Equal("b.example", stored.Report.BlockedHost);
     }
+
+    /// <summary>The daily partitions of raw events (PostgreSQL); empty where there are none.</summary>
+    protected virtual Task<IReadOnlyList<string>> PartitionsAsync() => Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>Set by <see cref="CreateAsync"/> implementations that can list partitions.</summary>
+    protected string? ConnectionString { get; set; }
+
+    [SkippableFact]
+    public async Task Retention_deletes_old_raw_events_keeps_their_counts_longer_and_rebuild_keeps_them_too()
+    {
+        await using var store = await CreateAsync();
+        var old = Hour12.AddDays(-40);
+        var recent = Hour12.AddDays(-10);
+        var oldBatch = Batch("ret", Reports.Mixed(old));
+        var recentBatch = Batch("ret", Reports.Mixed(recent));
+        var newBatch = Batch("ret", Reports.Mixed(Hour12));
+        foreach (var b in new[] { oldBatch, recentBatch, newBatch }) await store.Journal.CommitAsync(b, CancellationToken.None);
+        var oldDay = $"lookout_reports_p{old:yyyyMMdd}";
+        var partitioned = (await PartitionsAsync()).Count > 0;
+        if (partitioned) Assert.Contains(oldDay, await PartitionsAsync());
+        var oldCounts = Totals(await store.Reader.GetCountsAsync("ret", old.AddHours(-1), old.AddHours(1), CancellationToken.None));
+        Assert.Equal(5, oldCounts[(Dimensions.Total, Dimensions.All)]);
+
+        // Raw events before day -30 go; counts stay for 400 days.
+        var result = await store.Admin.ApplyRetentionAsync(new DateTimeOffset(Hour12.AddDays(-30).Date, TimeSpan.Zero), Hour12.AddDays(-400), CancellationToken.None);
+        var listed = (await store.Reader.List("ret", null, 100)).Select(r => r.Id).ToHashSet();
+        Assert.Equal(recentBatch.Reports.Concat(newBatch.Reports).Select(e => e.Id).ToHashSet(), listed);
+        Assert.Null(await store.Reader.GetReportAsync(oldBatch.Reports[0].Id, CancellationToken.None));
+        if (partitioned)
+        {
+            // Dropped whole, not emptied row by row.
+            Assert.DoesNotContain(oldDay, await PartitionsAsync());
+            Assert.Contains($"lookout_reports_p{recent:yyyyMMdd}", await PartitionsAsync());
+            Assert.Equal((0L, 1), (result.Reports, result.Partitions));
+        }
+        else
+        {
+            Assert.Equal(5, result.Reports);
+        }
+        Assert.Equal(oldCounts, Totals(await store.Reader.GetCountsAsync("ret", old.AddHours(-1), old.AddHours(1), CancellationToken.None)));
+
+        // A rebuild recomputes what has raw events and keeps the counts of hours before the cut.
+        Assert.Equal(10, await store.Admin.RebuildAsync("ret", CancellationToken.None));
+        Assert.Equal(oldCounts, Totals(await store.Reader.GetCountsAsync("ret", old.AddHours(-1), old.AddHours(1), CancellationToken.None)));
+        Assert.Equal(5, Totals(await store.Reader.GetCountsAsync("ret", recent.AddHours(-1), recent.AddHours(1), CancellationToken.None))[(Dimensions.Total, Dimensions.All)]);
+        var app = Assert.Single(await store.Reader.GetAppsAsync(CancellationToken.None));
+        Assert.Equal((15L, 3L), (app.Total, app.Noise));
+        Assert.Equal(old, app.FirstSeen);
+
+        // Counts have their own, longer age.
+        await store.Admin.ApplyRetentionAsync(new DateTimeOffset(Hour12.AddDays(-30).Date, TimeSpan.Zero), Hour12.AddDays(-20), CancellationToken.None);
+        Assert.Empty(await store.Reader.GetCountsAsync("ret", old.AddHours(-1), old.AddHours(1), CancellationToken.None));
+        Assert.Equal(5, Totals(await store.Reader.GetCountsAsync("ret", recent.AddHours(-1), recent.AddHours(1), CancellationToken.None))[(Dimensions.Total, Dimensions.All)]);
+    }
 }

@@ -100,5 +100,45 @@ internal static class PostgresSchema
             -- Fields longer than their limit are cut, and the report says so.
             alter table lookout_reports add column truncated boolean not null default false;
             """),
+        (6, """
+            -- Raw events partitioned by day of receipt, so retention drops whole partitions. The existing
+            -- table becomes the partition for everything up to the end of today (one scan to attach);
+            -- daily partitions after it are created ahead of time by the silos.
+            alter table lookout_reports rename to lookout_reports_legacy;
+            alter table lookout_reports_legacy rename constraint lookout_reports_pkey to lookout_reports_legacy_pkey;
+            alter index lookout_reports_app_id rename to lookout_reports_legacy_app_id;
+            alter index lookout_reports_id rename to lookout_reports_legacy_id;
+            alter index lookout_reports_app_blocked_host rename to lookout_reports_legacy_app_blocked_host;
+            alter index lookout_reports_app_classification rename to lookout_reports_legacy_app_classification;
+            alter index lookout_reports_app_violated rename to lookout_reports_legacy_app_violated;
+            alter index lookout_reports_app_report_host rename to lookout_reports_legacy_app_report_host;
+            create table lookout_reports (like lookout_reports_legacy including defaults) partition by range (received_at);
+            alter table lookout_reports add primary key (app, received_at, id);
+            create index lookout_reports_app_id on lookout_reports (app, id desc);
+            create index lookout_reports_id on lookout_reports (id);
+            create index lookout_reports_app_blocked_host on lookout_reports (app, blocked_host, id desc);
+            create index lookout_reports_app_classification on lookout_reports (app, classification, id desc);
+            create index lookout_reports_app_violated on lookout_reports (app, violated_directive, id desc);
+            create index lookout_reports_app_report_host on lookout_reports (app, report_host, id desc);
+            do $$
+            declare upper_bound timestamptz;
+            begin
+                if exists (select 1 from lookout_reports_legacy) then
+                    select date_trunc('day', greatest(max(received_at), now()) at time zone 'UTC') at time zone 'UTC' + interval '1 day'
+                        into upper_bound from lookout_reports_legacy;
+                    execute format('alter table lookout_reports attach partition lookout_reports_legacy for values from (minvalue) to (%L)', upper_bound);
+                else
+                    drop table lookout_reports_legacy;
+                end if;
+            end $$;
+            create index lookout_batches_committed_at on lookout_batches (committed_at);
+
+            -- Where retention cut the raw events: counts of older hours have no events behind them any
+            -- more, so rebuild keeps them.
+            create table lookout_retention (
+                name text primary key,
+                before timestamptz not null
+            );
+            """),
     ];
 }

@@ -21,6 +21,21 @@ internal sealed partial class PostgresStorage
         if (work.Count == 0) return;
         try
         {
+            await CommitWorkAsync(work, cancellationToken);
+        }
+        catch (Exception ex) when (IsMissingPartition(ex))
+        {
+            // A day no silo prepared (clock jump, silos down for a week, old test data): create it and
+            // commit again. The first transaction rolled back as a whole, so nothing is written twice.
+            await EnsurePartitionsAsync(work.SelectMany(b => b.Reports).Select(e => Day(e.Report.ReceivedAt)), cancellationToken);
+            await CommitWorkAsync(work, cancellationToken);
+        }
+    }
+
+    private async Task CommitWorkAsync(List<CommitBatch> work, CancellationToken cancellationToken)
+    {
+        try
+        {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var fresh = await MarkBatchesAsync(connection, transaction, work, cancellationToken);

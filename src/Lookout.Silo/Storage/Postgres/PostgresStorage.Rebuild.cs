@@ -30,10 +30,25 @@ internal sealed partial class PostgresStorage
             lockRow.Parameters.Add(new NpgsqlParameter { Value = app });
             await lockRow.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Hours before the retention cut have no raw events any more: their counts are kept as they are.
+        var horizon = await HorizonAsync(connection, transaction, cancellationToken) ?? DateTimeOffset.UnixEpoch;
+        long keptTotal, keptNoise;
+        await using (var kept = new NpgsqlCommand("""
+            select coalesce(sum(count) filter (where dimension = 'total'), 0)::bigint, coalesce(sum(count) filter (where dimension = 'noise'), 0)::bigint
+            from lookout_counts where app = $1 and bucket < $2
+            """, connection, transaction))
+        {
+            kept.Parameters.Add(new NpgsqlParameter { Value = app });
+            kept.Parameters.Add(new NpgsqlParameter { Value = horizon.ToUniversalTime() });
+            await using var reader = await kept.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (keptTotal, keptNoise) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
         var totals = new RebuildAccumulator();
-        await using (var scan = new NpgsqlCommand($"select {ReportColumns.Counted} from lookout_reports where app = $1", connection, transaction))
+        await using (var scan = new NpgsqlCommand($"select {ReportColumns.Counted} from lookout_reports where app = $1 and received_at >= $2", connection, transaction))
         {
             scan.Parameters.Add(new NpgsqlParameter { Value = app });
+            scan.Parameters.Add(new NpgsqlParameter { Value = horizon.ToUniversalTime() });
             await using var reader = await scan.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -41,24 +56,25 @@ internal sealed partial class PostgresStorage
             }
         }
         // Dropped counters have no raw events behind them: they are kept, not recomputed.
-        await using (var clear = new NpgsqlCommand($"delete from lookout_counts where app = $1 and dimension <> '{Dimensions.Dropped}'", connection, transaction))
+        await using (var clear = new NpgsqlCommand($"delete from lookout_counts where app = $1 and dimension <> '{Dimensions.Dropped}' and bucket >= $2", connection, transaction))
         {
             clear.Parameters.Add(new NpgsqlParameter { Value = app });
+            clear.Parameters.Add(new NpgsqlParameter { Value = horizon.ToUniversalTime() });
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
         await UpsertCountsAsync(connection, transaction, totals.Counts.Select(kv => (app, new CountDelta(kv.Key, kv.Value))), cancellationToken);
-        await using (var summary = new NpgsqlCommand(totals.Total == 0
+        // With counts kept from before the cut, first seen stays what it was.
+        await using (var summary = new NpgsqlCommand(totals.Total + keptTotal == 0
             ? "delete from lookout_apps where app = $1"
+            : totals.Total == 0 ? "update lookout_apps set total = $2, noise = $3 where app = $1"
+            : keptTotal > 0 ? "update lookout_apps set total = $2, noise = $3, last_seen = $5 where app = $1"
             : "update lookout_apps set total = $2, noise = $3, first_seen = $4, last_seen = $5 where app = $1", connection, transaction))
         {
             summary.Parameters.Add(new NpgsqlParameter { Value = app });
-            if (totals.Total > 0)
-            {
-                summary.Parameters.Add(new NpgsqlParameter { Value = totals.Total });
-                summary.Parameters.Add(new NpgsqlParameter { Value = totals.Noise });
-                summary.Parameters.Add(new NpgsqlParameter { Value = totals.FirstSeen.ToUniversalTime() });
-                summary.Parameters.Add(new NpgsqlParameter { Value = totals.LastSeen.ToUniversalTime() });
-            }
+            summary.Parameters.Add(new NpgsqlParameter { Value = totals.Total + keptTotal });
+            summary.Parameters.Add(new NpgsqlParameter { Value = totals.Noise + keptNoise });
+            summary.Parameters.Add(new NpgsqlParameter { Value = (totals.Total > 0 ? totals.FirstSeen : horizon).ToUniversalTime() });
+            summary.Parameters.Add(new NpgsqlParameter { Value = (totals.Total > 0 ? totals.LastSeen : horizon).ToUniversalTime() });
             await summary.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);

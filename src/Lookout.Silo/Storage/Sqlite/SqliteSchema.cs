@@ -89,5 +89,13 @@ internal static class SqliteSchema
         (5, """
             alter table lookout_reports add column truncated integer not null default 0;
             """),
+        (6, """
+            create table lookout_retention (
+                name text primary key,
+                before integer not null
+            );
+            create index lookout_reports_received_at on lookout_reports (received_at);
+            create index lookout_batches_committed_at on lookout_batches (committed_at);
+            """),
     ];
 }

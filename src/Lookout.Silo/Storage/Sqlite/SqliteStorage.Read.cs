@@ -56,12 +56,34 @@ internal sealed partial class SqliteStorage
             {
                 // The write lock keeps commits out for the whole rebuild of this application.
                 using var transaction = connection.BeginTransaction(deferred: false);
+                // Hours before the retention cut have no raw events any more: their counts are kept as they are.
+                var horizon = Millis(Horizon(connection, transaction) ?? DateTimeOffset.UnixEpoch);
+                long keptTotal = 0, keptNoise = 0;
+                long? firstSeen = null;
+                using (var kept = connection.CreateCommand())
+                {
+                    kept.Transaction = transaction;
+                    kept.CommandText = """
+                        select coalesce(sum(case when dimension = 'total' then count end), 0), coalesce(sum(case when dimension = 'noise' then count end), 0),
+                            (select first_seen from lookout_apps where app = $app)
+                        from lookout_counts where app = $app and bucket < $horizon
+                        """;
+                    kept.Parameters.AddWithValue("$app", a);
+                    kept.Parameters.AddWithValue("$horizon", horizon);
+                    using var reader = kept.ExecuteReader();
+                    if (reader.Read())
+                    {
+                        (keptTotal, keptNoise) = (reader.GetInt64(0), reader.GetInt64(1));
+                        firstSeen = reader.IsDBNull(2) ? null : reader.GetInt64(2);
+                    }
+                }
                 var totals = new RebuildAccumulator();
                 using (var scan = connection.CreateCommand())
                 {
                     scan.Transaction = transaction;
-                    scan.CommandText = $"select {ReportColumns.Counted} from lookout_reports where app = $app";
+                    scan.CommandText = $"select {ReportColumns.Counted} from lookout_reports where app = $app and received_at >= $horizon";
                     scan.Parameters.AddWithValue("$app", a);
+                    scan.Parameters.AddWithValue("$horizon", horizon);
                     using var reader = scan.ExecuteReader();
                     while (reader.Read()) totals.Add(ReportColumns.ReadCountSource(reader, FromMillis(reader.GetInt64(0))));
                 }
@@ -69,21 +91,23 @@ internal sealed partial class SqliteStorage
                 {
                     clear.Transaction = transaction;
                     // Dropped counters have no raw events behind them: they are kept, not recomputed.
-                    clear.CommandText = $"delete from lookout_counts where app = $app and dimension <> '{Lookout.Grains.Counting.Dimensions.Dropped}'; delete from lookout_apps where app = $app;";
+                    clear.CommandText = $"delete from lookout_counts where app = $app and dimension <> '{Lookout.Grains.Counting.Dimensions.Dropped}' and bucket >= $horizon; delete from lookout_apps where app = $app;";
                     clear.Parameters.AddWithValue("$app", a);
+                    clear.Parameters.AddWithValue("$horizon", horizon);
                     clear.ExecuteNonQuery();
                 }
                 statements.UpsertCounts(transaction, totals.Counts.Select(kv => (a, kv.Key, kv.Value)));
-                if (totals.Total > 0)
+                if (totals.Total + keptTotal > 0)
                 {
                     using var summary = connection.CreateCommand();
                     summary.Transaction = transaction;
                     summary.CommandText = "insert into lookout_apps (app, first_seen, last_seen, total, noise) values ($app, $first, $last, $total, $noise)";
                     summary.Parameters.AddWithValue("$app", a);
-                    summary.Parameters.AddWithValue("$first", Millis(totals.FirstSeen));
-                    summary.Parameters.AddWithValue("$last", Millis(totals.LastSeen));
-                    summary.Parameters.AddWithValue("$total", totals.Total);
-                    summary.Parameters.AddWithValue("$noise", totals.Noise);
+                    // With counts kept from before the cut, first seen stays what it was.
+                    summary.Parameters.AddWithValue("$first", keptTotal > 0 && firstSeen is { } first ? first : totals.Total > 0 ? Millis(totals.FirstSeen) : horizon);
+                    summary.Parameters.AddWithValue("$last", totals.Total > 0 ? Millis(totals.LastSeen) : horizon);
+                    summary.Parameters.AddWithValue("$total", totals.Total + keptTotal);
+                    summary.Parameters.AddWithValue("$noise", totals.Noise + keptNoise);
                     summary.ExecuteNonQuery();
                 }
                 transaction.Commit();

@@ -100,12 +100,12 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
         return connection;
     }
 
-    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        command.ExecuteNonQuery();
+        return command.ExecuteNonQuery();
     }
 
     private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)

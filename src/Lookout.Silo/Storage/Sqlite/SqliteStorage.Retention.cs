@@ -1,0 +1,65 @@
+// Retention on SQLite: row deletes in chunks, so commits are never held up for long.
+using Microsoft.Data.Sqlite;
+
+namespace Lookout.Silo.Storage.Sqlite;
+
+internal sealed partial class SqliteStorage
+{
+    /// <summary>Rows one delete transaction removes before letting waiting commits in.</summary>
+    private const int RetentionChunk = 5_000;
+
+    /// <summary>SQLite has no partitions; nothing to prepare.</summary>
+    public Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
+    {
+        long reports = 0;
+        while (true)
+        {
+            var n = await WriteAsync((connection, transaction) => Execute(connection, transaction, $"""
+                delete from lookout_reports where rowid in
+                    (select rowid from lookout_reports where received_at < {Millis(reportsBefore)} limit {RetentionChunk})
+                """), cancellationToken);
+            reports += n;
+            if (n < RetentionChunk) break;
+        }
+        var counts = await WriteAsync((connection, transaction) =>
+        {
+            var deleted = Execute(connection, transaction, $"delete from lookout_counts where bucket < {Millis(countsBefore)}");
+            Execute(connection, transaction, $"delete from lookout_batches where committed_at < {Millis(DateTimeOffset.UtcNow.AddDays(-1))}");
+            Execute(connection, transaction, $"""
+                insert into lookout_retention (name, before) values ('reports', {Millis(reportsBefore)})
+                on conflict (name) do update set before = max(before, excluded.before)
+                """);
+            return deleted;
+        }, cancellationToken);
+        return new RetentionResult(reports, 0, counts);
+    }
+
+    /// <summary>The retention cut of raw events, or null when retention never ran.</summary>
+    private static DateTimeOffset? Horizon(SqliteConnection connection, SqliteTransaction transaction)
+        => Scalar(connection, transaction, "select before from lookout_retention where name = 'reports'") is long ms ? FromMillis(ms) : null;
+
+    // One short write transaction under the writer lock.
+    private async Task<int> WriteAsync(Func<SqliteConnection, SqliteTransaction, int> work, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var connection = await WriterAsync(cancellationToken);
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = work(connection, transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            await ResetWriterAsync();
+            throw new Grains.Storage.StorageUnavailableException("SQLite retention failed.", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}
