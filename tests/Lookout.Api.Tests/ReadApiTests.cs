@@ -13,7 +13,7 @@ public sealed class ReadApiTests : SqliteApiTest
     [
         "id", "received_at", "generated_at", "app", "type", "url", "report_host", "path", "referrer", "blocked_url", "blocked_host",
         "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "noise_dry_run", "status_code",
-        "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "body",
+        "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "truncated", "body",
     ];
 
     private async Task SeedAsync()
