@@ -92,6 +92,10 @@ start_silo() {
   port=$(silo_port "$n")
   path=$(dll)
   if silo_alive "$n"; then echo "cluster: silo $n already runs" >&2; return 0; fi
+  # With nginx in front, the per-client rate limit must see X-Forwarded-For, not nginx's address.
+  local forwarded=false
+  command -v nginx >/dev/null && forwarded=true
+  ASPNETCORE_FORWARDEDHEADERS_ENABLED=$forwarded \
   Lookout__Storage__Provider=postgres \
   Lookout__Storage__ConnectionString="$(connection_string)" \
     nohup dotnet "$path" --urls "http://127.0.0.1:$port" >>"$dir/silo$n.log" 2>&1 </dev/null &
