@@ -94,7 +94,6 @@ internal static class SqliteSchema
                 name text primary key,
                 before integer not null
             );
-            create index lookout_reports_received_at on lookout_reports (received_at);
             create index lookout_batches_committed_at on lookout_batches (committed_at);
             """),
     ];

@@ -14,14 +14,28 @@ internal sealed partial class SqliteStorage
     public async Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
     {
         long reports = 0;
-        while (true)
+        // Per application through the primary key (app, received_at, id): an index on received_at
+        // alone would cost every insert more than retention saves.
+        var apps = await QueryAsync("select app from lookout_apps", [], r => r.GetString(0), cancellationToken);
+        foreach (var app in apps)
         {
-            var n = await WriteAsync((connection, transaction) => Execute(connection, transaction, $"""
-                delete from lookout_reports where rowid in
-                    (select rowid from lookout_reports where received_at < {Millis(reportsBefore)} limit {RetentionChunk})
-                """), cancellationToken);
-            reports += n;
-            if (n < RetentionChunk) break;
+            while (true)
+            {
+                var n = await WriteAsync((connection, transaction) =>
+                {
+                    using var delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText = $"""
+                        delete from lookout_reports where rowid in
+                            (select rowid from lookout_reports where app = $app and received_at < $before limit {RetentionChunk})
+                        """;
+                    delete.Parameters.AddWithValue("$app", app);
+                    delete.Parameters.AddWithValue("$before", Millis(reportsBefore));
+                    return delete.ExecuteNonQuery();
+                }, cancellationToken);
+                reports += n;
+                if (n < RetentionChunk) break;
+            }
         }
         var counts = await WriteAsync((connection, transaction) =>
         {
