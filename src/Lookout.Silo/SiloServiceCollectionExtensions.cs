@@ -63,7 +63,7 @@ public static class SiloServiceCollectionExtensions
         // After SiloLifecycle: the table exists (migrated) before this silo registers.
         services.AddHostedService<MembershipService>();
         services.AddOptions<RetentionOptions>().BindConfiguration("Lookout:Retention")
-            .Validate(o => o.Reports >= TimeSpan.Zero && o.Counts >= TimeSpan.Zero && o.Interval > TimeSpan.Zero,
+            .Validate(o => o.Reports >= TimeSpan.Zero && o.Counts >= TimeSpan.Zero && o.Interval > TimeSpan.Zero && o.FirstRunAfter >= TimeSpan.Zero,
                 "Lookout:Retention ages must be zero (keep forever) or positive, and Interval positive.")
             .Validate(o => o.Counts == TimeSpan.Zero || (o.Reports > TimeSpan.Zero && o.Counts >= o.Reports),
                 "Lookout:Retention:Counts must be at least Reports (counts outlive raw events), or zero.")

@@ -29,7 +29,24 @@ public sealed class TempFolder : IDisposable
     public string File(string name) => Path.Combine(_dir.FullName, name);
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _dir.Delete(recursive: true);
+        // A connection released late (a pooled one returned after the host stopped) can recreate a
+        // file while the folder is being deleted; a temp folder is not worth failing a test over.
+        for (var attempt = 1; ; attempt++)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                _dir.Delete(recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                Thread.Sleep(100);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+        }
     }
 }

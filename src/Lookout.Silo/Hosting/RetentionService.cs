@@ -20,15 +20,28 @@ public sealed class RetentionOptions
 
     /// <summary>How often each silo runs the job (PostgreSQL serializes runs across silos). Default 1 hour.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Delay of the first run after start, so start-up (and a short-lived process such as a
+    /// test host) is not busy deleting. Today's partitions are prepared at start regardless. Default 1 minute.</summary>
+    public TimeSpan FirstRunAfter { get; set; } = TimeSpan.FromMinutes(1);
 }
 
-/// <summary>Runs retention and partition upkeep at start and then every <see cref="RetentionOptions.Interval"/>.</summary>
+/// <summary>Runs retention and partition upkeep <see cref="RetentionOptions.FirstRunAfter"/> after start and
+/// then every <see cref="RetentionOptions.Interval"/>.</summary>
 internal sealed class RetentionService(IStorageAdmin storage, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        try
+        {
+            await Task.Delay(settings.FirstRunAfter, time, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
