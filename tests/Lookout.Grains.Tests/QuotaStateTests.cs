@@ -1,5 +1,6 @@
 // The daily quota's arithmetic: partial batches, day rollover, and what other silos stored.
 using Lookout.Grains.Applications;
+using Lookout.Grains.Counting;
 
 namespace Lookout.Grains.Tests;
 
@@ -22,7 +23,7 @@ public sealed class QuotaStateTests
     {
         var quota = new QuotaState();
         Assert.Equal(5, quota.Take(Morning, 9, limit: 5));
-        Assert.Equal(2, quota.Take(QuotaState.DayOf(Morning).AddDays(1).AddMinutes(1), 2, limit: 5));
+        Assert.Equal(2, quota.Take(CountRules.Day(Morning).AddDays(1).AddMinutes(1), 2, limit: 5));
         Assert.Equal(2, quota.Used);
     }
 
@@ -32,13 +33,13 @@ public sealed class QuotaStateTests
         var quota = new QuotaState();
         quota.Take(Morning, 3, limit: 100);
         // Other silos stored 40 today.
-        quota.Observe(QuotaState.DayOf(Morning), 40);
+        quota.Observe(CountRules.Day(Morning), 40);
         Assert.Equal(40, quota.Used);
         // A stale read (this activation's reports not yet committed) does not give quota back.
-        quota.Observe(QuotaState.DayOf(Morning), 10);
+        quota.Observe(CountRules.Day(Morning), 10);
         Assert.Equal(40, quota.Used);
         // Yesterday's total says nothing about today.
-        quota.Observe(QuotaState.DayOf(Morning).AddDays(-1), 500);
+        quota.Observe(CountRules.Day(Morning).AddDays(-1), 500);
         Assert.Equal(40, quota.Used);
     }
 }

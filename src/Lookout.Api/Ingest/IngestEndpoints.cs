@@ -143,14 +143,7 @@ public static class IngestEndpoints
     // 429 with the bucket's wait, counted as rate_limited:{which} for the application.
     private static async Task<IResult> RateLimitedAsync(HttpContext http, IApplicationGrain grain, DateTimeOffset now, string which, int count, TimeSpan wait)
     {
-        try
-        {
-            await grain.RecordDroppedAsync(DroppedReasons.RateLimited + ":" + which, Math.Max(count, 1), now);
-        }
-        catch (SiloUnavailableException)
-        {
-            // Stopping: still answered, just not counted.
-        }
+        await CountDroppedAsync(grain, DroppedReasons.RateLimited + ":" + which, count, now);
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return Problems.Of(429, "Too many requests",
             which == "app" ? "This application's report rate limit is exceeded." : "This client address's request rate limit is exceeded.",
@@ -160,15 +153,20 @@ public static class IngestEndpoints
     // Answers a refusal and counts it for the application, so "I sent reports and see nothing" has an answer.
     private static async Task<IResult> RefuseAsync(IApplicationGrain grain, DateTimeOffset now, int status, string title, string? detail, string reason, int count = 1)
     {
+        await CountDroppedAsync(grain, DroppedReason(reason), count, now);
+        return Problems.Of(status, title, detail, reason);
+    }
+
+    private static async Task CountDroppedAsync(IApplicationGrain grain, string reason, int count, DateTimeOffset now)
+    {
         try
         {
-            await grain.RecordDroppedAsync(DroppedReason(reason), Math.Max(count, 1), now);
+            await grain.RecordDroppedAsync(reason, Math.Max(count, 1), now);
         }
         catch (SiloUnavailableException)
         {
             // Stopping: the refusal is still answered, just not counted.
         }
-        return Problems.Of(status, title, detail, reason);
     }
 
     private sealed record Refusal(int Status, string Title, string Detail, string Reason);

@@ -46,7 +46,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 
     private async Task RefreshQuotaAsync(CancellationToken cancellationToken)
     {
-        var day = QuotaState.DayOf(DateTimeOffset.UtcNow);
+        var day = Counting.CountRules.Day(DateTimeOffset.UtcNow);
         try
         {
             var stored = await Task.Run(() => _usage!.StoredSinceAsync(GrainKey, day, cancellationToken), cancellationToken);

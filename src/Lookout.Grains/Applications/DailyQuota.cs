@@ -54,16 +54,9 @@ public sealed class QuotaState
         if (day == Day) Used = Math.Max(Used, stored);
     }
 
-    /// <summary>UTC midnight of <paramref name="at"/>.</summary>
-    public static DateTimeOffset DayOf(DateTimeOffset at)
-    {
-        var utc = at.ToUniversalTime();
-        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero);
-    }
-
     private void Roll(DateTimeOffset at)
     {
-        var day = DayOf(at);
+        var day = Counting.CountRules.Day(at);
         if (day <= Day) return;
         Day = day;
         Used = 0;

@@ -85,6 +85,13 @@ public static class CountRules
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
     }
 
+    /// <summary>UTC midnight of a time: the unit of quotas and of raw-event retention.</summary>
+    public static DateTimeOffset Day(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero);
+    }
+
     /// <summary>Adds one to every counter <paramref name="source"/> increments.</summary>
     public static void AddTo(in CountSource source, IDictionary<CountKey, long> counts)
     {

@@ -72,7 +72,7 @@ internal sealed class RetentionService(IStorageAdmin storage, IOptions<Retention
     {
         await storage.PrepareAsync(now, cancellationToken);
         if (settings.Reports <= TimeSpan.Zero && settings.Counts <= TimeSpan.Zero) return;
-        var reportsBefore = settings.Reports > TimeSpan.Zero ? Day(now - settings.Reports) : DateTimeOffset.UnixEpoch;
+        var reportsBefore = settings.Reports > TimeSpan.Zero ? Lookout.Grains.Counting.CountRules.Day(now - settings.Reports) : DateTimeOffset.UnixEpoch;
         var countsBefore = settings.Counts > TimeSpan.Zero ? Lookout.Grains.Counting.CountRules.Bucket(now - settings.Counts) : DateTimeOffset.UnixEpoch;
         var result = await storage.ApplyRetentionAsync(reportsBefore, countsBefore, cancellationToken);
         if (result.Reports + result.Partitions + result.Counts > 0)
@@ -80,11 +80,5 @@ internal sealed class RetentionService(IStorageAdmin storage, IOptions<Retention
             logger.LogInformation("Retention: dropped {Partitions} daily partitions, deleted {Reports} raw events before {ReportsBefore:u} and {Counts} counter rows before {CountsBefore:u}.",
                 result.Partitions, result.Reports, reportsBefore, result.Counts, countsBefore);
         }
-    }
-
-    private static DateTimeOffset Day(DateTimeOffset at)
-    {
-        var utc = at.ToUniversalTime();
-        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero);
     }
 }

@@ -128,11 +128,7 @@ internal sealed partial class PostgresStorage
 
     private static string PartitionName(DateTimeOffset day) => PartitionPrefix + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset Day(DateTimeOffset at)
-    {
-        var utc = at.ToUniversalTime();
-        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero);
-    }
+    private static DateTimeOffset Day(DateTimeOffset at) => Lookout.Grains.Counting.CountRules.Day(at);
 
     /// <summary>Whether a commit failed because a row's day has no partition yet.</summary>
     private static bool IsMissingPartition(Exception ex)
