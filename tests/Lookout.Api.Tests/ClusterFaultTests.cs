@@ -114,17 +114,8 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(await ScalarAsync(connectionString, "select count(*) from lookout_reports"),
             await ScalarAsync(connectionString, "select coalesce(sum(total), 0)::bigint from lookout_apps"));
 
-        var start = new ProcessStartInfo("dotnet", [LookoutProcesses.Dll, "rebuild"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["Lookout__Storage__Provider"] = "postgres", ["Lookout__Storage__ConnectionString"] = connectionString },
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await output + await errors);
+        var (exitCode, output, errors) = await LookoutProcesses.RebuildAsync("postgres", connectionString);
+        Assert.True(exitCode == 0, output + errors);
 
         var rebuilt = await CountsAsync(connectionString);
         var differences = live.Keys.Union(rebuilt.Keys)

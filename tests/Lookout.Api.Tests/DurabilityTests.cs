@@ -97,17 +97,8 @@ public sealed class DurabilityTests
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Lookout.Api.dll"), "rebuild", "--app", "rb"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["LOOKOUT__STORAGE__PROVIDER"] = "sqlite", ["LOOKOUT__STORAGE__CONNECTIONSTRING"] = $"Data Source={file}" },
-        };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, output + errors);
+        var (exitCode, output, errors) = await LookoutProcesses.RebuildAsync("sqlite", $"Data Source={file}", "--app", "rb");
+        Assert.True(exitCode == 0, output + errors);
         Assert.Contains("from 12 raw events", output, StringComparison.Ordinal);
 
         using var after = LookoutFactory.Sqlite(file);

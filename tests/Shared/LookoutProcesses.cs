@@ -58,6 +58,25 @@ public static class LookoutProcesses
         throw new TimeoutException("Lookout did not become ready within 30 s.");
     }
 
+    /// <summary>Runs a command to its end, reading its output and errors concurrently (a full pipe never blocks it).</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunToEndAsync(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await errors);
+    }
+
+    /// <summary>Runs <c>Lookout.Api.dll rebuild</c> with <paramref name="arguments"/> on the given storage settings.</summary>
+    public static Task<(int ExitCode, string Output, string Errors)> RebuildAsync(string provider, string connectionString, params string[] arguments)
+        => RunToEndAsync(new ProcessStartInfo("dotnet", [Dll, "rebuild", .. arguments])
+        {
+            Environment = { ["Lookout__Storage__Provider"] = provider, ["Lookout__Storage__ConnectionString"] = connectionString },
+        });
+
     /// <summary>Resident set size of a process in bytes (Linux <c>/proc</c>).</summary>
     public static long ResidentBytes(int pid)
     {
@@ -114,18 +133,11 @@ public sealed class ClusterScript : IAsyncDisposable
     /// <summary>Runs <c>scripts/cluster.sh</c> with this cluster's settings; throws with its output on failure.</summary>
     public async Task RunAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "scripts", "cluster.sh"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "scripts", "cluster.sh"), .. arguments]);
         foreach (var (key, value) in _environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"cluster.sh {string.Join(' ', arguments)} exited {process.ExitCode}: {await output}{await error}");
+        var (exitCode, output, errors) = await LookoutProcesses.RunToEndAsync(start);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"cluster.sh {string.Join(' ', arguments)} exited {exitCode}: {output}{errors}");
     }
 
     /// <summary>Stops everything and deletes the state folder (and the private database, if any).</summary>
