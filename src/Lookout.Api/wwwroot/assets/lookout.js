@@ -96,17 +96,25 @@ async function appPage() {
       `<tr><td>${item.count === '' ? '<span class="muted">none</span>' : `<a href="/search?q=${encodeURIComponent(`app:${app} ${dimension}:"${item.value}"`)}">${esc(item.value)}</a>`}</td><td class="num">${item.count === '' ? '' : fmt(item.count)}</td></tr>`);
   }
 
+  let latest = 0;
   async function refresh() {
     const step = WINDOWS[windowName];
+    const started = ++latest;
+    // Read everything first and render in one go, so the numbers and the graphs on screen always come
+    // from the same refresh. The series are read after the counts answered, so a report the counts
+    // include is in the graphs too.
     const counts = await api(`/api/apps/${encodeURIComponent(app)}/counts?since=${windowName}&limit=10`);
+    const graphed = ['classification', 'violated_directive', 'noise_reason'];
+    const series = await Promise.all(graphed.map((dimension) =>
+      api(`/api/apps/${encodeURIComponent(app)}/series?dimension=${dimension}&since=${windowName}&step=${step}`)));
+    // A slower, older refresh (the timer's, overtaken by a window change) must not paint over a newer one.
+    if (started !== latest) return;
     $('#total').textContent = fmt(counts.total);
     $('#noise').textContent = fmt(counts.noise);
     $('#signal').textContent = fmt(counts.total - counts.noise);
     for (const dimension of ['blocked_host', 'report_host', 'browser']) top(dimension, counts.dimensions[dimension]);
     top('dropped', counts.dimensions.dropped);
-    for (const dimension of ['classification', 'violated_directive', 'noise_reason']) {
-      draw(dimension, await api(`/api/apps/${encodeURIComponent(app)}/series?dimension=${dimension}&since=${windowName}&step=${step}`));
-    }
+    graphed.forEach((dimension, i) => draw(dimension, series[i]));
     $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString('en-GB');
     document.body.dataset.refreshed = String(Date.now());
   }
