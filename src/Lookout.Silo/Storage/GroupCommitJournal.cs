@@ -18,89 +18,117 @@ internal interface IBatchStore
 /// If a shared transaction fails, each batch is retried alone so one bad batch cannot fail its neighbours;
 /// batch ids make every retry safe.
 /// </summary>
-internal sealed class GroupCommitJournal(IBatchStore store) : IReportJournal
+/// <remarks>
+/// With more than one lane, applications are split over the lanes by a hash of their id and each lane
+/// has its own transaction in flight. One transaction runs in one database backend, on one core; a second
+/// lane lets PostgreSQL use another. Lanes never share an application, so their transactions touch
+/// disjoint application, count and batch rows and do not wait for each other's locks.
+/// </remarks>
+internal sealed class GroupCommitJournal : IReportJournal
 {
     /// <summary>Most reports one shared transaction carries; the rest wait for the next.</summary>
     public const int MaxReportsPerTransaction = 20_000;
 
-    private readonly object _lock = new();
-    private List<(CommitBatch Batch, TaskCompletionSource Done)> _pending = [];
-    private bool _writing;
+    private readonly Lane[] _lanes;
 
-    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    public GroupCommitJournal(IBatchStore store, int lanes = 1)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool start;
-        lock (_lock)
-        {
-            _pending.Add((batch, done));
-            start = !_writing;
-            _writing = true;
-        }
-        if (start) _ = Task.Run(WriteLoopAsync, CancellationToken.None);
-        return done.Task;
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        _lanes = [.. Enumerable.Range(0, lanes).Select(_ => new Lane(store))];
     }
 
-    private async Task WriteLoopAsync()
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken) => _lanes[LaneOf(batch.App, _lanes.Length)].CommitAsync(batch);
+
+    /// <summary>The lane an application commits through: FNV-1a over its id, the same in every process.</summary>
+    internal static int LaneOf(string app, int lanes)
     {
-        while (true)
+        if (lanes == 1) return 0;
+        var hash = 2166136261u;
+        foreach (var c in app) hash = (hash ^ c) * 16777619u;
+        return (int)(hash % (uint)lanes);
+    }
+
+    private sealed class Lane(IBatchStore store)
+    {
+        private readonly object _lock = new();
+        private readonly List<(CommitBatch Batch, TaskCompletionSource Done)> _pending = [];
+        private bool _writing;
+
+        public Task CommitAsync(CommitBatch batch)
         {
-            List<(CommitBatch Batch, TaskCompletionSource Done)> group;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            bool start;
             lock (_lock)
             {
-                if (_pending.Count == 0)
-                {
-                    _writing = false;
-                    return;
-                }
-                group = Take();
+                _pending.Add((batch, done));
+                start = !_writing;
+                _writing = true;
             }
-            await CommitGroupAsync(group);
+            if (start) _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+            return done.Task;
         }
-    }
 
-    // Takes pending batches up to the size cap, in arrival order.
-    private List<(CommitBatch Batch, TaskCompletionSource Done)> Take()
-    {
-        var reports = 0;
-        var count = 0;
-        while (count < _pending.Count && (count == 0 || reports + _pending[count].Batch.Reports.Count <= MaxReportsPerTransaction))
+        private async Task WriteLoopAsync()
         {
-            reports += _pending[count].Batch.Reports.Count;
-            count++;
+            while (true)
+            {
+                List<(CommitBatch Batch, TaskCompletionSource Done)> group;
+                lock (_lock)
+                {
+                    if (_pending.Count == 0)
+                    {
+                        _writing = false;
+                        return;
+                    }
+                    group = Take();
+                }
+                await CommitGroupAsync(group);
+            }
         }
-        var group = _pending.GetRange(0, count);
-        _pending.RemoveRange(0, count);
-        return group;
-    }
 
-    private async Task CommitGroupAsync(List<(CommitBatch Batch, TaskCompletionSource Done)> group)
-    {
-        try
+        // Takes pending batches up to the size cap, in arrival order.
+        private List<(CommitBatch Batch, TaskCompletionSource Done)> Take()
         {
-            await store.CommitManyAsync([.. group.Select(g => g.Batch)], CancellationToken.None);
-            foreach (var (_, done) in group) done.TrySetResult();
-            return;
+            var reports = 0;
+            var count = 0;
+            while (count < _pending.Count && (count == 0 || reports + _pending[count].Batch.Reports.Count <= MaxReportsPerTransaction))
+            {
+                reports += _pending[count].Batch.Reports.Count;
+                count++;
+            }
+            var group = _pending.GetRange(0, count);
+            _pending.RemoveRange(0, count);
+            return group;
         }
-        catch (Exception ex) when (group.Count == 1)
-        {
-            group[0].Done.TrySetException(ex);
-            return;
-        }
-        catch (Exception)
-        {
-            // Fall through: isolate the batches.
-        }
-        foreach (var (batch, done) in group)
+
+        private async Task CommitGroupAsync(List<(CommitBatch Batch, TaskCompletionSource Done)> group)
         {
             try
             {
-                await store.CommitManyAsync([batch], CancellationToken.None);
-                done.TrySetResult();
+                await store.CommitManyAsync([.. group.Select(g => g.Batch)], CancellationToken.None);
+                foreach (var (_, done) in group) done.TrySetResult();
+                return;
             }
-            catch (Exception ex)
+            catch (Exception ex) when (group.Count == 1)
             {
-                done.TrySetException(ex);
+                group[0].Done.TrySetException(ex);
+                return;
+            }
+            catch (Exception)
+            {
+                // Fall through: isolate the batches.
+            }
+            foreach (var (batch, done) in group)
+            {
+                try
+                {
+                    await store.CommitManyAsync([batch], CancellationToken.None);
+                    done.TrySetResult();
+                }
+                catch (Exception ex)
+                {
+                    done.TrySetException(ex);
+                }
             }
         }
     }

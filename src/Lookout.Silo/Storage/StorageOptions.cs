@@ -14,6 +14,14 @@ public sealed class StorageOptions
     /// SQLite; PostgreSQL requires one.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Group-commit transactions a silo keeps in flight at once, each for its own share of the
+    /// applications. Empty means 1 on SQLite (it has one writer anyway) and 2 on PostgreSQL, where one
+    /// transaction keeps one server core busy and a second lets the server use another.</summary>
+    public int? CommitLanes { get; set; }
+
+    /// <summary>The number of commit lanes in effect.</summary>
+    public int EffectiveCommitLanes => CommitLanes ?? (Provider == StorageProvider.Postgres ? 2 : 1);
+
     /// <summary>The SQLite connection string in effect.</summary>
     public string EffectiveConnectionString => string.IsNullOrWhiteSpace(ConnectionString)
         ? (Provider == StorageProvider.Sqlite ? DefaultSqliteConnectionString : throw new InvalidOperationException("Lookout:Storage:ConnectionString is required for PostgreSQL."))
