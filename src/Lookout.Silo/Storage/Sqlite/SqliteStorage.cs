@@ -12,16 +12,7 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
 {
     private readonly string _connectionString;
     private readonly ILogger<SqliteStorage> _logger;
-    /// <summary>WAL pages after which the writer checkpoints within its own commit.</summary>
-    internal const int WriterCheckpointPages = 16_384;
-
-    /// <summary>How often the checkpointer copies committed WAL pages into the database.</summary>
-    internal static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
-
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly bool _inMemory;
-    private Task? _checkpointer;
     private SqliteConnection? _writer;
     private WriterStatements? _statements;
 
@@ -32,8 +23,7 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
             Pooling = true,
             DefaultTimeout = 30,
         };
-        _inMemory = builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:";
-        if (!_inMemory)
+        if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
             if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
@@ -100,12 +90,6 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
         await writer.OpenAsync(cancellationToken);
         // FULL: a commit is on disk before the grain acknowledges it, even if the machine loses power.
         Execute(writer, null, "pragma synchronous = full");
-        // Copying the WAL back into the database (a checkpoint) runs on the checkpointer's connection, not
-        // inside a commit: at SQLite's default of every 1 000 pages it took a third of the writer's time
-        // and copied hot index pages again and again. The writer still checkpoints by itself if the WAL
-        // reaches 64 MB (the checkpointer stopped or cannot keep up).
-        Execute(writer, null, $"pragma wal_autocheckpoint = {WriterCheckpointPages}");
-        _checkpointer ??= _inMemory ? Task.CompletedTask : Task.Run(() => CheckpointLoopAsync(_stopping.Token));
         return _writer = writer;
     }
 
@@ -138,44 +122,8 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
 
     internal static string IdText(Guid id) => id.ToString("D");
 
-    // PASSIVE never waits for the writer or readers: it copies what is committed and stops where a reader
-    // still needs the WAL. Once everything is copied, the writer's next transaction starts the WAL over.
-    private async Task CheckpointLoopAsync(CancellationToken cancellationToken)
-    {
-        SqliteConnection? connection = null;
-        try
-        {
-            using var timer = new PeriodicTimer(CheckpointInterval);
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                try
-                {
-                    connection ??= await OpenReaderAsync(cancellationToken);
-                    Execute(connection, null, "pragma wal_checkpoint(passive)");
-                }
-                catch (Exception ex) when (IsUnavailable(ex) || ex is SqliteException)
-                {
-                    // The writer's own checkpoint is the fallback; try again on the next tick.
-                    _logger.LogDebug(ex, "SQLite background checkpoint failed.");
-                    connection?.Dispose();
-                    connection = null;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            connection?.Dispose();
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        if (_checkpointer is not null) await _checkpointer;
         await _writeLock.WaitAsync();
         try
         {
