@@ -15,12 +15,14 @@ public sealed class StorageOptions
     public string? ConnectionString { get; set; }
 
     /// <summary>Group-commit transactions a silo keeps in flight at once, each for its own share of the
-    /// applications. Empty means 1 on SQLite (it has one writer anyway) and 2 on PostgreSQL, where one
-    /// transaction keeps one server core busy and a second lets the server use another.</summary>
+    /// applications (default 1). One transaction keeps at most one PostgreSQL core busy: more lanes let
+    /// a server with idle cores take more from one silo. Smaller transactions cost more per report, so
+    /// on a machine whose cores are already busy a second lane loses (measured in docs/PERFORMANCE.md).
+    /// SQLite has one writer, so lanes only queue there.</summary>
     public int? CommitLanes { get; set; }
 
     /// <summary>The number of commit lanes in effect.</summary>
-    public int EffectiveCommitLanes => CommitLanes ?? (Provider == StorageProvider.Postgres ? 2 : 1);
+    public int EffectiveCommitLanes => CommitLanes ?? 1;
 
     /// <summary>The SQLite connection string in effect.</summary>
     public string EffectiveConnectionString => string.IsNullOrWhiteSpace(ConnectionString)
