@@ -3,11 +3,14 @@
 # (b) Lookout on SQLite, (c) Lookout on PostgreSQL, all loaded the same way with wrk and bench/wrk/ingest.lua.
 # Afterwards it checks that what Lookout stored matches what it acknowledged, and prints requests/s,
 # reports/s, p50/p99 latency, peak RSS and every Lookout figure as a ratio of (a).
-# Knobs: DURATION (s, default 20), WARMUP (s, 5), CONNECTIONS (16), APPS (50), RSS_APPS (1000).
+# It also prints, per target, the CPU each component used per request during the measured run (Lookout
+# or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
+# Knobs: DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
+# 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-16}
 APPS=${APPS:-50}
 RSS_APPS=${RSS_APPS:-1000}
@@ -50,6 +53,14 @@ load() { # seconds, apps, [rate]: prints the BENCH json line
     wrk -t"$CONNECTIONS" -c"$CONNECTIONS" -d"$1"s -s bench/wrk/ingest.lua "$url" | sed -n 's/^BENCH //p'
 }
 
+# CPU ticks (user + system) a set of processes has used so far.
+cpu_of() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }
+# "pid ticks" lines for every PostgreSQL process, and the ticks used since such a snapshot: processes
+# started since count whole, processes that ended since are lost (autovacuum workers; small).
+pg_snapshot() { local p; for p in $(pgrep -x postgres || true); do echo "$p $(cpu_of "$p")"; done; }
+pg_since() { pg_snapshot | awk 'NR == FNR { before[$1] = $2; next } { used += $2 - ($1 in before ? before[$1] : 0) } END { print used + 0 }' <(echo "$1") -; }
+busy_ticks() { head -1 /proc/stat | awk '{ idle = $5 + $6; total = 0; for (i = 2; i <= 9; i++) total += $i; print total - idle, total }'; }
+
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 stored() { curl -s "$url/api/apps" | python3 -c "import json,sys; print(sum(a['total'] for a in json.load(sys.stdin)['apps']))"; }
@@ -60,7 +71,13 @@ results=()
 measure() { # name, apps, verify(0/1)
   local warm main acked inflight
   warm=$(load "$WARMUP" "$2")
-  main=$(load "$DURATION" "$2")
+  local pg0 target0 busy0 total0 target1 pg_used busy1 total1 wrk_cpu timing
+  pg0=$(pg_snapshot); target0=$(cpu_of "$pid"); read -r busy0 total0 < <(busy_ticks)
+  timing=$(mktemp)
+  { TIMEFORMAT='%U %S'; time load "$DURATION" "$2" >"$timing.out"; } 2>"$timing"
+  main=$(cat "$timing.out")
+  target1=$(cpu_of "$pid"); pg_used=$(pg_since "$pg0"); read -r busy1 total1 < <(busy_ticks)
+  wrk_cpu=$(tail -n 1 "$timing" | awk '{ print $1 + $2 }'); rm -f "$timing" "$timing.out"
   local rps reports p50 p99 rss
   rps=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['requests'] / (m['duration_us'] / 1e6)))" "$main")
   reports=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['acked_reports'] / (m['duration_us'] / 1e6)))" "$main")
@@ -82,8 +99,15 @@ measure() { # name, apps, verify(0/1)
   half_rps=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['requests'] / (m['duration_us'] / 1e6)))" "$half")
   half_p99=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p99_us'] / 1000, 2))" "$half")
   rss=$(peak_rss_mb)
-  results+=("$1|$rps|$reports|$p50|$p99|$half_rps|$half_p99|$rss|$check")
-  echo "$1: $rps req/s, $reports reports/s, p50 $p50 ms, p99 $p99 ms; at $half_rps req/s p99 $half_p99 ms; peak RSS $rss MB; $check" >&2
+  local hz requests cpu_split
+  hz=$(getconf CLK_TCK)
+  requests=$(field "$main" requests)
+  cpu_split=$(python3 -c "
+t, p, w, n, hz = $(( target1 - target0 )), $pg_used, $wrk_cpu, $requests, $hz
+busy = ($busy1 - $busy0) / max($total1 - $total0, 1)
+print(f'{t / hz / n * 1e6:.0f} / {p / hz / n * 1e6:.0f} / {w / n * 1e6:.0f} | {busy:.0%}')")
+  results+=("$1|$rps|$reports|$p50|$p99|$half_rps|$half_p99|$rss|$check|$cpu_split")
+  echo "$1: $rps req/s, $reports reports/s, p50 $p50 ms, p99 $p99 ms; at $half_rps req/s p99 $half_p99 ms; peak RSS $rss MB; $check; CPU µs/request target / PostgreSQL / wrk, machine busy: $cpu_split" >&2
 }
 
 # wrk sends everything from one loopback address: the per-client rate limit would refuse the load.
@@ -121,7 +145,17 @@ echo
 echo "| Target | req/s | ratio to bare | reports/s | p50 ms | p99 ms | p99 ms at half rate (req/s) | peak RSS MB | stored vs acknowledged |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do
-  IFS='|' read -r name rps reports p50 p99 half_rps half_p99 rss check <<<"$r"
+  IFS='|' read -r name rps reports p50 p99 half_rps half_p99 rss check _ _ <<<"$r"
   ratio=$(python3 -c "print(f'{$rps / $bare_rps:.0%}')")
   echo "| $name | $rps | $ratio | $reports | $p50 | $p99 | $half_p99 ($half_rps) | $rss | $check |"
+done
+echo
+echo "CPU per request during the measured run (user + system, µs):"
+echo
+echo "| Target | server (bare endpoint or Lookout) | PostgreSQL | wrk | machine busy |"
+echo "|---|---|---|---|---|"
+for r in "${results[@]}"; do
+  IFS='|' read -r name _ _ _ _ _ _ _ _ split busy <<<"$r"
+  IFS='/' read -r server pg wrk <<<"$split"
+  echo "| $name | ${server// /} | ${pg// /} | ${wrk// /} | ${busy// /} |"
 done
