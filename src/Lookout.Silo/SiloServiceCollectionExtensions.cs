@@ -26,7 +26,7 @@ public static class SiloServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration("Lookout:Storage")
             .Validate(o => o.Provider != StorageProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "Lookout:Storage:ConnectionString is required when Lookout:Storage:Provider is postgres.")
-            .Validate(o => o.CommitLanes is null or (>= 1 and <= 64), "Lookout:Storage:CommitLanes must be 1-64.")
+            .Validate(o => o.CommitLanes is >= 1 and <= 64, "Lookout:Storage:CommitLanes must be 1-64.")
             .ValidateOnStart();
         services.AddOptions<GrainHostOptions>().BindConfiguration("Lookout:Silo")
             .Validate(o => o.CollectionAge > TimeSpan.Zero && o.CollectionQuantum > TimeSpan.Zero, "Lookout:Silo times must be positive.")
@@ -46,7 +46,7 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton(CreateStorage);
         // Grains commit through the silo-wide group committer, which batches across applications.
         services.AddSingleton<IReportJournal>(sp => new GroupCommitJournal((IBatchStore)sp.GetRequiredService<StorageBackend>().Instance,
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.EffectiveCommitLanes));
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.CommitLanes));
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IMembershipStore>(sp => (IMembershipStore)sp.GetRequiredService<StorageBackend>().Instance);

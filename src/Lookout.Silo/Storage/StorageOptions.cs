@@ -19,10 +19,7 @@ public sealed class StorageOptions
     /// a server with idle cores take more from one silo. Smaller transactions cost more per report, so
     /// on a machine whose cores are already busy a second lane loses (measured in docs/PERFORMANCE.md).
     /// SQLite has one writer, so lanes only queue there.</summary>
-    public int? CommitLanes { get; set; }
-
-    /// <summary>The number of commit lanes in effect.</summary>
-    public int EffectiveCommitLanes => CommitLanes ?? 1;
+    public int CommitLanes { get; set; } = 1;
 
     /// <summary>The SQLite connection string in effect.</summary>
     public string EffectiveConnectionString => string.IsNullOrWhiteSpace(ConnectionString)
