@@ -33,9 +33,9 @@ public sealed record Report
     /// <summary>What kind of problem this is (fixed vocabulary for CSP, natural classes for others).</summary>
     public string? Classification { get; init; }
     /// <summary>Why the report is considered noise, or <c>null</c> when it is not.</summary>
-    public string? NoiseReason { get; init; }
+    public string? NoiseReason { get => _noiseReason; init => _noiseReason = value; }
     /// <summary>A rule in dry-run mode that would have made this report noise, or null.</summary>
-    public string? NoiseDryRun { get; init; }
+    public string? NoiseDryRun { get => _noiseDryRun; init => _noiseDryRun = value; }
     /// <summary>Whether the report carries a noise verdict.</summary>
     public bool Noise => NoiseReason is not null;
     /// <summary>HTTP status of the page (or of the request, for NEL).</summary>
@@ -51,15 +51,15 @@ public sealed record Report
     /// <summary>The user agent the report came with.</summary>
     public string? UserAgent { get; init; }
     /// <summary>Browser family, e.g. <c>Chrome</c>.</summary>
-    public string? Browser { get; init; }
+    public string? Browser { get => _browser; init => _browser = value; }
     /// <summary>Browser major version, e.g. <c>125</c>.</summary>
-    public string? BrowserMajor { get; init; }
+    public string? BrowserMajor { get => _browserMajor; init => _browserMajor = value; }
     /// <summary>Operating system family.</summary>
-    public string? Os { get; init; }
+    public string? Os { get => _os; init => _os = value; }
     /// <summary>Deployment environment from the endpoint's query string.</summary>
-    public string? Env { get; init; }
+    public string? Env { get => _env; init => _env = value; }
     /// <summary>Release from the endpoint's query string.</summary>
-    public string? Release { get; init; }
+    public string? Release { get => _release; init => _release = value; }
     /// <summary>Whether a field was longer than its limit and was cut (see <see cref="FieldLimits"/>).</summary>
     public bool Truncated { get; init; }
     /// <summary>How old the report was when it arrived, in milliseconds.</summary>
@@ -69,6 +69,22 @@ public sealed record Report
     /// <summary>The report in Reporting API shape (<c>type</c>, <c>url</c>, <c>user_agent</c>, <c>age</c>,
     /// <c>body</c>) as compact JSON.</summary>
     public required string Body { get; init; }
+
+    // The enrichment is written once by the pipeline into the report it has just built, before anyone
+    // else holds it: a `with` copy per report would double the pipeline's largest allocation.
+    private string? _noiseReason, _noiseDryRun, _browser, _browserMajor, _os, _env, _release;
+
+    /// <summary>Sets what <see cref="ReportPipeline"/> adds after normalization. Only for a report no one else holds yet.</summary>
+    internal void Enrich(UserAgentInfo userAgent, string? env, string? release, string? noiseReason, string? noiseDryRun)
+    {
+        _browser = userAgent.Browser;
+        _browserMajor = userAgent.BrowserMajor;
+        _os = userAgent.Os;
+        _env = env;
+        _release = release;
+        _noiseReason = noiseReason;
+        _noiseDryRun = noiseDryRun;
+    }
 }
 
 /// <summary>The normalized report types.</summary>

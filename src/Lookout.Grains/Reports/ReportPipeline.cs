@@ -29,8 +29,8 @@ public static class ReportPipeline
             if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
             // Refused whole, before any normalization work: a browser never batches this many.
             if (entries.Count + rejected > options.MaxReportsPerBatch) return IngestResult.Failed(PayloadError.TooManyReports, entries.Count + rejected);
-            var reports = new List<Report>(entries.Count);
-            foreach (var entry in entries) reports.Add(Complete(Normalize(entry, context, options), context, options, userAgents));
+            var reports = new Report[entries.Count];
+            for (var i = 0; i < reports.Length; i++) reports[i] = Complete(Normalize(entries[i], context, options), context, options, userAgents);
             return new IngestResult(reports, rejected, PayloadError.None);
         }
     }
@@ -38,12 +38,12 @@ public static class ReportPipeline
     private static NormalizedEntry Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
         => entry.Format switch
         {
-            EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Element, context, options),
-            EntryFormat.ReportingApi => ReportingApiNormalizer.Normalize(entry.Element, context, options),
-            EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Element, context, options),
-            EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Element, context, options),
-            EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Element, context, options),
-            _ => ReportingApiNormalizer.Normalize(entry.Element, context, options) is var unknown
+            EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Fields, context, options),
+            EntryFormat.ReportingApi => ReportingApiNormalizer.Normalize(entry.Fields, context, options),
+            EntryFormat.Hpkp => CertificateNormalizer.Normalize(ReportTypes.Hpkp, entry.Fields, context, options),
+            EntryFormat.ExpectCt => CertificateNormalizer.Normalize(ReportTypes.ExpectCt, entry.Fields, context, options),
+            EntryFormat.ExpectStaple => CertificateNormalizer.Normalize(ReportTypes.ExpectStaple, entry.Fields, context, options),
+            _ => ReportingApiNormalizer.Normalize(entry.Fields, context, options) is var unknown
                 ? unknown with { Report = unknown.Report with { Type = ReportTypes.Unknown } }
                 : default,
         };
@@ -55,16 +55,8 @@ public static class ReportPipeline
         var report = entry.Report;
         var ua = report.UserAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(report.UserAgent);
         var verdict = NoiseRules.Evaluate(entry.Noise with { App = context.App, Browser = ua.Browser, BrowserMajor = ua.BrowserMajor }, options.Noise);
-        return Limit(report with
-        {
-            Browser = ua.Browser,
-            BrowserMajor = ua.BrowserMajor,
-            Os = ua.Os,
-            Env = context.Env,
-            Release = context.Release,
-            NoiseReason = verdict.Reason,
-            NoiseDryRun = verdict.DryRun,
-        }, options.MaxFieldLength);
+        report.Enrich(ua, context.Env, context.Release, verdict.Reason, verdict.DryRun);
+        return Limit(report, options.MaxFieldLength);
     }
 
     /// <summary>Cuts over-long fields (after noise rules saw the full values) and flags the report.

@@ -15,8 +15,10 @@ internal readonly record struct NoiseInput(string? DocumentUrl, string? ReportHo
 {
     /// <summary>The referrer the browser reported.</summary>
     public string? Referrer { get; init; }
-    /// <summary>The policy the browser says it enforced.</summary>
-    public string? OriginalPolicy { get; init; }
+    /// <summary>Whether the policy the browser says it enforced names a rewriting proxy (zscaler): a site
+    /// never allows its visitors' proxy, so the proxy rewrote the policy. A flag, not the policy text: the
+    /// policy is the longest field of a legacy report and nothing else here reads it.</summary>
+    public bool ProxyRewrotePolicy { get; init; }
     /// <summary>The application, for per-application rules.</summary>
     public string? App { get; init; }
     /// <summary>Browser family from the user agent.</summary>
@@ -109,7 +111,7 @@ internal static class NoiseRules
     public static string? InjectedContent(NoiseInput input)
     {
         if (IsInjector(input.Blocked.Host) || IsInjector(UrlParts.Host(input.SourceFile))) return NoiseReasons.InjectedContent;
-        if (input.OriginalPolicy is { } policy && policy.Contains("zscaler", StringComparison.OrdinalIgnoreCase)) return NoiseReasons.InjectedContent;
+        if (input.ProxyRewrotePolicy) return NoiseReasons.InjectedContent;
         if (input.Referrer is { } referrer && referrer.StartsWith("android-app://com.google.android.googlequicksearchbox", StringComparison.OrdinalIgnoreCase))
             return NoiseReasons.InjectedContent;
         return null;
@@ -120,7 +122,9 @@ internal static class NoiseRules
         if (host is null) return false;
         foreach (var injector in InjectorHosts)
         {
-            if (host == injector || host.EndsWith("." + injector, StringComparison.Ordinal)) return true;
+            // A subdomain ends with "." + injector; checked without building that string per call.
+            if (host.EndsWith(injector, StringComparison.Ordinal)
+                && (host.Length == injector.Length || host[host.Length - injector.Length - 1] == '.')) return true;
         }
         return false;
     }

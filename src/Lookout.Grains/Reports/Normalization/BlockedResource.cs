@@ -35,7 +35,11 @@ internal readonly record struct BlockedResource(string? Normalized, string? Host
         var scheme = UrlParts.Scheme(value);
         if (scheme is not null && !IsHostAndPort(value, scheme))
         {
-            if (UrlParts.IsNetworkScheme(scheme)) return new(UrlParts.Host(value), UrlParts.Host(value), scheme);
+            if (UrlParts.IsNetworkScheme(scheme))
+            {
+                var networkHost = UrlParts.Host(value);
+                return new(networkHost, networkHost, scheme);
+            }
             return new(scheme + ":", null, scheme);
         }
         // Chrome and Edge send bare scheme words ("data", "chrome-extension", "filesystem").

@@ -1,5 +1,6 @@
 // Writes a report in Reporting API shape, scrubbing URL-valued fields and keeping every other field.
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Lookout.Grains.Reports.Parsing;
@@ -7,29 +8,30 @@ using Lookout.Grains.Reports.Parsing;
 namespace Lookout.Grains.Reports.Normalization;
 
 /// <summary>Builds the <c>body</c> column: <c>{"type","url","user_agent","age","body":{…}}</c>.</summary>
+/// <remarks>Runs once per stored report, so it works on the document's raw UTF-8 names and values and
+/// reuses one buffer and writer per thread: the only allocation left is the returned string.</remarks>
 internal static class BodyWriter
 {
     // Legacy CSP keys and their Reporting API names (CSP3 §5.3), compared folded.
-    private static readonly Dictionary<string, string> LegacyCspNames = new(FoldedNameComparer.Instance)
-    {
-        ["document-uri"] = "documentURL",
-        ["document-url"] = "documentURL",
-        ["blocked-uri"] = "blockedURL",
-        ["blocked-url"] = "blockedURL",
-        ["violated-directive"] = "violatedDirective",
-        ["effective-directive"] = "effectiveDirective",
-        ["original-policy"] = "originalPolicy",
-        ["source-file"] = "sourceFile",
-        ["line-number"] = "lineNumber",
-        ["column-number"] = "columnNumber",
-        ["script-sample"] = "sample",
-        ["status-code"] = "statusCode",
-    };
+    private static readonly (string Key, int Hash, byte[] Name)[] LegacyCspNames =
+    [
+        Rename("document-uri", "documentURL"),
+        Rename("document-url", "documentURL"),
+        Rename("blocked-uri", "blockedURL"),
+        Rename("blocked-url", "blockedURL"),
+        Rename("violated-directive", "violatedDirective"),
+        Rename("effective-directive", "effectiveDirective"),
+        Rename("original-policy", "originalPolicy"),
+        Rename("source-file", "sourceFile"),
+        Rename("line-number", "lineNumber"),
+        Rename("column-number", "columnNumber"),
+        Rename("script-sample", "sample"),
+        Rename("status-code", "statusCode"),
+    ];
 
-    private static readonly HashSet<string> UrlKeys = new(FoldedNameComparer.Instance)
-    {
-        "document-uri", "document-url", "blocked-uri", "blocked-url", "referrer", "source-file", "url", "request",
-    };
+    private static readonly (string Key, int Hash)[] UrlKeys =
+        [.. new[] { "document-uri", "document-url", "blocked-uri", "blocked-url", "referrer", "source-file", "url", "request" }
+            .Select(k => (k, FoldedName.Hash(k.AsSpan())))];
 
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -37,62 +39,133 @@ internal static class BodyWriter
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Writes the envelope. <paramref name="body"/> is the object whose fields become <c>body</c>;
+    // Reused per thread; dropped after an unusually large body so one big report does not pin memory.
+    private const int KeepBufferBytes = 64 * 1024;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_names;
+
+    private static (string, int, byte[]) Rename(string key, string name) => (key, FoldedName.Hash(key.AsSpan()), Encoding.UTF8.GetBytes(name));
+
+    /// <summary>Writes the envelope. <paramref name="body"/> holds the fields that become <c>body</c>;
     /// <paramref name="envelope"/>, when set, is the original envelope whose extra keys are kept.</summary>
-    public static string Write(string type, string? url, string? userAgent, long age, JsonElement? body,
-        JsonElement? envelope, bool renameLegacyKeys, UrlPrivacy privacy)
+    public static string Write(string type, string? url, string? userAgent, long age, Fields? body,
+        Fields? envelope, bool renameLegacyKeys, UrlPrivacy privacy)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
-            writer.WriteString("type", type);
-            WriteNullable(writer, "url", url);
-            WriteNullable(writer, "user_agent", userAgent);
-            writer.WriteNumber("age", age);
-            writer.WritePropertyName("body");
-            if (body is { ValueKind: JsonValueKind.Object } b)
+            writer.WriteString("type"u8, type);
+            WriteNullable(writer, "url"u8, url);
+            WriteNullable(writer, "user_agent"u8, userAgent);
+            writer.WriteNumber("age"u8, age);
+            writer.WritePropertyName("body"u8);
+            WriteObject(writer, body, renameLegacyKeys, privacy);
+            if (envelope is not null)
             {
-                WriteObject(writer, b, renameLegacyKeys, privacy);
-            }
-            else
-            {
-                writer.WriteStartObject();
-                writer.WriteEndObject();
-            }
-            if (envelope is { ValueKind: JsonValueKind.Object } e)
-            {
-                foreach (var property in e.EnumerateObject())
+                foreach (var entry in envelope.Entries)
                 {
-                    if (property.Name is "type" or "url" or "user_agent" or "age" or "body") continue;
+                    var property = entry.Property;
+                    if (property.NameEquals("type"u8) || property.NameEquals("url"u8) || property.NameEquals("user_agent"u8)
+                        || property.NameEquals("age"u8) || property.NameEquals("body"u8)) continue;
                     property.WriteTo(writer);
                 }
             }
             writer.WriteEndObject();
+            writer.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void WriteObject(Utf8JsonWriter writer, JsonElement obj, bool renameLegacyKeys, UrlPrivacy privacy)
-    {
-        writer.WriteStartObject();
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in obj.EnumerateObject())
+        finally
         {
-            var name = renameLegacyKeys && LegacyCspNames.TryGetValue(property.Name, out var renamed) ? renamed : property.Name;
-            if (!written.Add(name)) continue;
-            if (UrlKeys.Contains(property.Name) && property.Value.ValueKind == JsonValueKind.String)
-                writer.WriteString(name, UrlParts.Scrub(property.Value.GetString(), privacy));
-            else
+            if (buffer.Capacity > KeepBufferBytes)
             {
-                writer.WritePropertyName(name);
-                property.Value.WriteTo(writer);
+                t_buffer = null;
+                t_writer = null;
             }
         }
-        writer.WriteEndObject();
     }
 
-    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    private static void WriteObject(Utf8JsonWriter writer, Fields? obj, bool renameLegacyKeys, UrlPrivacy privacy)
+    {
+        writer.WriteStartObject();
+        if (obj is null || obj.Count == 0)
+        {
+            writer.WriteEndObject();
+            return;
+        }
+        // Names written so far, back to back, to drop later duplicates (first spelling wins).
+        var names = t_names ??= new ArrayBufferWriter<byte>(256);
+        names.ResetWrittenCount();
+        Span<int> ends = obj.Count <= 128 ? stackalloc int[obj.Count] : new int[obj.Count];
+        var written = 0;
+        foreach (var entry in obj.Entries)
+        {
+            var property = entry.Property;
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (raw.IndexOf((byte)'\\') >= 0) raw = Encoding.UTF8.GetBytes(property.Name);
+            var name = renameLegacyKeys && Find(LegacyCspNames, entry) is var i and >= 0 ? LegacyCspNames[i].Name : raw;
+            if (Written(names.WrittenSpan, ends[..written], name)) continue;
+            names.Write(name);
+            ends[written++] = names.WrittenCount;
+            writer.WritePropertyName(name);
+            if (property.Value.ValueKind == JsonValueKind.String && IsUrlKey(entry)) WriteScrubbed(writer, property.Value, privacy);
+            else property.Value.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+        if (names.Capacity > KeepBufferBytes) t_names = null;
+    }
+
+    private static bool Written(ReadOnlySpan<byte> names, ReadOnlySpan<int> ends, ReadOnlySpan<byte> name)
+    {
+        var start = 0;
+        foreach (var end in ends)
+        {
+            if (names[start..end].SequenceEqual(name)) return true;
+            start = end;
+        }
+        return false;
+    }
+
+    private static int Find((string Key, int Hash, byte[] Name)[] table, Fields.Entry entry)
+    {
+        for (var i = 0; i < table.Length; i++)
+        {
+            if (table[i].Hash == entry.Hash && FoldedName.Matches(entry.Property, table[i].Key)) return i;
+        }
+        return -1;
+    }
+
+    private static bool IsUrlKey(Fields.Entry entry)
+    {
+        foreach (var (key, hash) in UrlKeys)
+        {
+            if (hash == entry.Hash && FoldedName.Matches(entry.Property, key)) return true;
+        }
+        return false;
+    }
+
+    // Scrubs the raw UTF-8 value in place of a string round trip; escaped values take the string path.
+    private static void WriteScrubbed(Utf8JsonWriter writer, JsonElement value, UrlPrivacy privacy)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw[0] == (byte)'"') raw = raw[1..^1];
+        if (raw.IndexOf((byte)'\\') >= 0)
+        {
+            writer.WriteStringValue(UrlParts.Scrub(value.GetString(), privacy));
+            return;
+        }
+        byte[]? rented = null;
+        Span<byte> scratch = raw.Length <= 1024 ? stackalloc byte[raw.Length] : (rented = ArrayPool<byte>.Shared.Rent(raw.Length));
+        var length = UrlParts.Scrub(raw, privacy, scratch);
+        writer.WriteStringValue(scratch[..length]);
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    private static void WriteNullable(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
     {
         if (value is null) writer.WriteNull(name);
         else writer.WriteString(name, value);

@@ -8,9 +8,8 @@ namespace Lookout.Grains.Reports.Normalization;
 /// <summary>Normalizes certificate reports. Their document is <c>https://{hostname}/</c>.</summary>
 internal static class CertificateNormalizer
 {
-    public static NormalizedEntry Normalize(string type, JsonElement element, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Normalize(string type, Fields f, IngestContext context, NormalizationOptions options)
     {
-        var f = Fields.Of(element);
         var hostname = f.String("hostname")?.Trim();
         var url = string.IsNullOrEmpty(hostname) ? null : $"https://{hostname}/";
         // RFC 9163's failure-mode says whether the policy was enforced; HPKP and Staple never say.
@@ -32,7 +31,7 @@ internal static class CertificateNormalizer
             Classification = classification,
             UserAgent = context.UserAgentHeader,
             StatusCode = context.PageStatus,
-            Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, element, null, renameLegacyKeys: false, options.UrlPrivacy),
+            Body = BodyWriter.Write(type, url, context.UserAgentHeader, 0, f, null, renameLegacyKeys: false, options.UrlPrivacy),
         };
         return new NormalizedEntry(report, new NoiseInput(url, report.ReportHost, default, null, null));
     }

@@ -11,31 +11,30 @@ namespace Lookout.Grains.Reports.Normalization;
 internal static class CspNormalizer
 {
     /// <summary>A legacy <c>csp-report</c> object (wrapper already removed).</summary>
-    public static NormalizedEntry Legacy(JsonElement report, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Legacy(Fields f, IngestContext context, NormalizationOptions options)
     {
-        var f = Fields.Of(report);
         // Firefox <= 13 sent no document-uri, only the request line "GET http://host/path HTTP/1.1".
         var document = f.String("document-uri") ?? f.String("document-url") ?? RequestLineUrl(f.String("request"));
-        var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(document, options.UrlPrivacy),
-            context.UserAgentHeader, 0, report, null, renameLegacyKeys: true, options.UrlPrivacy);
-        return Build(f, document, context.UserAgentHeader, 0, body, context, options);
+        var url = UrlParts.Scrub(document, options.UrlPrivacy);
+        var body = BodyWriter.Write(ReportTypes.CspViolation, url, context.UserAgentHeader, 0, f, null, renameLegacyKeys: true, options.UrlPrivacy);
+        return Build(f, document, url, context.UserAgentHeader, 0, body, context, options);
     }
 
     /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope).</summary>
-    public static NormalizedEntry ReportingApi(JsonElement entry, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry ReportingApi(Fields envelope, IngestContext context, NormalizationOptions options)
     {
-        var envelope = Fields.Of(entry);
-        var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
-        var f = bodyElement is { } be ? Fields.Of(be) : Fields.Of(default);
+        var f = envelope.Object("body") ?? Fields.Of(default);
         var document = f.String("document-url") ?? f.String("document-uri") ?? envelope.String("url");
         var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
         var age = Math.Max(0, envelope.Long("age") ?? 0);
-        var body = BodyWriter.Write(ReportTypes.CspViolation, UrlParts.Scrub(envelope.String("url") ?? document, options.UrlPrivacy),
-            userAgent, age, bodyElement, entry, renameLegacyKeys: false, options.UrlPrivacy);
-        return Build(f, document, userAgent, age, body, context, options);
+        var url = UrlParts.Scrub(document, options.UrlPrivacy);
+        var envelopeUrl = envelope.String("url");
+        var body = BodyWriter.Write(ReportTypes.CspViolation, envelopeUrl is null ? url : UrlParts.Scrub(envelopeUrl, options.UrlPrivacy),
+            userAgent, age, f, envelope, renameLegacyKeys: false, options.UrlPrivacy);
+        return Build(f, document, url, userAgent, age, body, context, options);
     }
 
-    private static NormalizedEntry Build(Fields f, string? document, string? userAgent, long age, string body,
+    private static NormalizedEntry Build(Fields f, string? document, string? url, string? userAgent, long age, string body,
         IngestContext context, NormalizationOptions options)
     {
         var violatedRaw = f.String("violated-directive");
@@ -45,16 +44,16 @@ internal static class CspNormalizer
         var blocked = Directives.LegacySentenceKeyword(violatedRaw) is { } keyword
             ? BlockedResource.Read(keyword)
             : BlockedResource.Read(blockedRaw);
-        var reportHost = UrlParts.Host(document);
+        var (reportHost, path) = UrlParts.HostAndPath(document);
         var sourceFile = f.String("source-file");
         var sample = f.String("script-sample") ?? f.String("sample");
         var report = new Report
         {
             Type = ReportTypes.CspViolation,
             ReceivedAt = context.ReceivedAt,
-            Url = UrlParts.Scrub(document, options.UrlPrivacy),
+            Url = url,
             ReportHost = reportHost,
-            Path = UrlParts.Path(document),
+            Path = path,
             Referrer = UrlParts.Scrub(NullIfEmpty(f.String("referrer")), options.UrlPrivacy),
             BlockedUrl = blockedRaw is null ? blocked.Normalized : UrlParts.Scrub(blockedRaw, options.UrlPrivacy),
             BlockedHost = blocked.Host,
@@ -74,7 +73,7 @@ internal static class CspNormalizer
         return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, sample)
         {
             Referrer = f.String("referrer"),
-            OriginalPolicy = f.String("original-policy"),
+            ProxyRewrotePolicy = f.StringContains("original-policy", "zscaler"),
         });
     }
 

@@ -22,18 +22,24 @@ internal static class Directives
         ["inline style base restriction"] = "style-src",
     };
 
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> KnownBySpan = Known.GetAlternateLookup<ReadOnlySpan<char>>();
+
     public static bool IsKnown(string? directive) => directive is not null && Known.Contains(directive);
 
-    /// <summary>First token of a directive value, lowercased, with a port suffix (old Firefox) removed.</summary>
+    /// <summary>First token of a directive value, lowercased, with a port suffix (old Firefox) removed.
+    /// A known directive comes back as the shared constant, so the common case allocates nothing.</summary>
     public static string? FirstToken(string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
         var trimmed = value.AsSpan().Trim();
         var space = trimmed.IndexOfAny(' ', '\t', ';');
-        var token = (space < 0 ? trimmed : trimmed[..space]).ToString().ToLowerInvariant();
+        var token = space < 0 ? trimmed : trimmed[..space];
         var colon = token.IndexOf(':');
         if (colon > 0) token = token[..colon];
-        return token.Length == 0 ? null : token;
+        if (token.IsEmpty) return null;
+        Span<char> lower = token.Length <= 128 ? stackalloc char[token.Length] : new char[token.Length];
+        token.ToLowerInvariant(lower);
+        return KnownBySpan.TryGetValue(lower, out var known) ? known : lower.ToString();
     }
 
     /// <summary>The effective directive: <paramref name="effective"/>'s first token when it is a known

@@ -12,30 +12,29 @@ internal static class ReportingApiNormalizer
     /// <summary>Longest type string kept as is; longer ones are cut so a hostile type cannot bloat counts.</summary>
     public const int MaxTypeLength = 64;
 
-    public static NormalizedEntry Normalize(JsonElement entry, IngestContext context, NormalizationOptions options)
+    public static NormalizedEntry Normalize(Fields envelope, IngestContext context, NormalizationOptions options)
     {
-        var envelope = Fields.Of(entry);
         var type = NormalizeType(envelope.String("type"));
-        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(entry, context, options);
+        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(envelope, context, options);
 
-        var bodyElement = envelope.TryGet("body", out var b) && b.ValueKind == JsonValueKind.Object ? b : (JsonElement?)null;
-        var f = bodyElement is { } be ? Fields.Of(be) : Fields.Of(default);
+        var f = envelope.Object("body") ?? Fields.Of(default);
         var document = envelope.String("url") ?? f.String("document-url");
         var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
         var age = Math.Max(0, envelope.Long("age") ?? 0);
         // csp-hash reports name the checked resource subresourceURL rather than blockedURL.
         var blockedRaw = f.String("blocked-url") ?? f.String("subresource-url");
         var blocked = blockedRaw is null ? default : BlockedResource.Read(blockedRaw);
-        var reportHost = UrlParts.Host(document);
+        var (reportHost, path) = UrlParts.HostAndPath(document);
         var sourceFile = f.String("source-file");
         var isNel = type == ReportTypes.NetworkError;
+        var url = UrlParts.Scrub(document, options.UrlPrivacy);
         var report = new Report
         {
             Type = type,
             ReceivedAt = context.ReceivedAt,
-            Url = UrlParts.Scrub(document, options.UrlPrivacy),
+            Url = url,
             ReportHost = reportHost,
-            Path = UrlParts.Path(document),
+            Path = path,
             Referrer = UrlParts.Scrub(Empty(f.String("referrer")), options.UrlPrivacy),
             BlockedUrl = UrlParts.Scrub(blockedRaw, options.UrlPrivacy),
             BlockedHost = blocked.Host,
@@ -48,7 +47,7 @@ internal static class ReportingApiNormalizer
             Sample = Empty(f.String("sample")),
             UserAgent = userAgent,
             AgeMs = age,
-            Body = BodyWriter.Write(type, UrlParts.Scrub(document, options.UrlPrivacy), userAgent, age, bodyElement, entry,
+            Body = BodyWriter.Write(type, url, userAgent, age, f, envelope,
                 renameLegacyKeys: false, options.UrlPrivacy),
         };
         return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, null));

@@ -34,8 +34,8 @@ internal enum EntryFormat
     Unknown,
 }
 
-/// <summary>One report-shaped object found in a payload, with the object that holds its fields.</summary>
-internal readonly record struct PayloadEntry(EntryFormat Format, JsonElement Element);
+/// <summary>One report-shaped object found in a payload: the object that holds its fields, read once.</summary>
+internal readonly record struct PayloadEntry(EntryFormat Format, Fields Fields);
 
 /// <summary>Splits bodies into entries. Pure: no I/O, no clock.</summary>
 internal static class PayloadReader
@@ -93,7 +93,7 @@ internal static class PayloadReader
     public static List<PayloadEntry> Entries(JsonElement root, out int rejected)
     {
         rejected = 0;
-        var entries = new List<PayloadEntry>();
+        var entries = new List<PayloadEntry>(root.ValueKind == JsonValueKind.Array ? root.GetArrayLength() : 1);
         if (root.ValueKind == JsonValueKind.Array)
         {
             foreach (var item in root.EnumerateArray())
@@ -118,23 +118,23 @@ internal static class PayloadReader
     {
         var fields = Fields.Of(obj);
         if (fields.TryGet("csp-report", out var csp) && csp.ValueKind == JsonValueKind.Object)
-            return new(EntryFormat.LegacyCsp, csp);
+            return new(EntryFormat.LegacyCsp, Fields.Of(csp));
         if (fields.TryGet("expect-ct-report", out var ct) && ct.ValueKind == JsonValueKind.Object)
-            return new(EntryFormat.ExpectCt, ct);
+            return new(EntryFormat.ExpectCt, Fields.Of(ct));
         if (fields.TryGet("expect-staple-report", out var staple) && staple.ValueKind == JsonValueKind.Object)
-            return new(EntryFormat.ExpectStaple, staple);
+            return new(EntryFormat.ExpectStaple, Fields.Of(staple));
         // Expect-Staple before HPKP: both carry certificate chains, only Staple has an OCSP status.
         if (fields.Has("response-status") || fields.Has("ocsp-response"))
-            return new(EntryFormat.ExpectStaple, obj);
+            return new(EntryFormat.ExpectStaple, fields);
         if (fields.Has("known-pins"))
-            return new(EntryFormat.Hpkp, obj);
+            return new(EntryFormat.Hpkp, fields);
         if (fields.Has("type") && (fields.Has("body") || fields.Has("url") || fields.Has("age")))
-            return new(EntryFormat.ReportingApi, obj);
+            return new(EntryFormat.ReportingApi, fields);
         // Some old browsers and proxies drop the csp-report wrapper.
         if (fields.Has("document-uri") || fields.Has("blocked-uri") || fields.Has("violated-directive")
             || fields.Has("effective-directive") || fields.Has("document-url"))
-            return new(EntryFormat.LegacyCsp, obj);
-        return new(EntryFormat.Unknown, obj);
+            return new(EntryFormat.LegacyCsp, fields);
+        return new(EntryFormat.Unknown, fields);
     }
 
     private static int FirstNonSpace(ReadOnlySpan<byte> span)
