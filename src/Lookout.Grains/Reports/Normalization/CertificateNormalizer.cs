@@ -1,5 +1,4 @@
 // HPKP (RFC 7469 §3), Expect-CT (RFC 9163 §3) and Expect-Staple reports: retired, kept cheap but correct.
-using System.Text.Json;
 using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Parsing;
 

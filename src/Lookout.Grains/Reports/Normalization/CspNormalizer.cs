@@ -1,5 +1,4 @@
 // Legacy report-uri and Reporting API CSP violations into the canonical record.
-using System.Text.Json;
 using Lookout.Grains.Reports.Classification;
 using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Parsing;

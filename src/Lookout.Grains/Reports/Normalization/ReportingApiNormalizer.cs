@@ -1,5 +1,4 @@
 // Reporting API entries other than CSP: NEL, deprecation, intervention, crash, COOP, COEP, policies, integrity.
-using System.Text.Json;
 using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Parsing;
 
