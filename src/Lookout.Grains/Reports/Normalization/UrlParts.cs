@@ -90,9 +90,6 @@ internal static class UrlParts
     /// scheme such as <c>bar.example/foo</c> (Chrome 87 COOP reports) is read as if it had one.</summary>
     public static string? Host(string? value) => Split(value, wantPath: false).Host;
 
-    /// <summary>Path of a URL, or null.</summary>
-    public static string? Path(string? value) => Split(value, wantPath: true).Path;
-
     /// <summary>Host (as <see cref="Host"/>) and path (as <see cref="Path"/>) of one URL, read once.</summary>
     public static (string? Host, string? Path) HostAndPath(string? value) => Split(value, wantPath: true);
 

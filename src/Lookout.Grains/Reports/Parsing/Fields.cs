@@ -1,5 +1,6 @@
 // Liberal key lookup: one spelling in code matches kebab-case, camelCase and snake_case on the wire.
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -156,26 +157,16 @@ internal static class FoldedName
 
     private static uint Fold(uint c) => c - 'A' <= 'Z' - 'A' ? c | 0x20 : c;
 
-    /// <summary>FNV-1a over the folded code units; equal folded ASCII names hash equal in both encodings.</summary>
-    public static int Hash(ReadOnlySpan<char> name)
+    /// <summary>FNV-1a over the folded code units, UTF-16 or UTF-8: equal folded ASCII names hash equal in
+    /// both encodings.</summary>
+    public static int Hash<T>(ReadOnlySpan<T> name) where T : unmanaged, IBinaryInteger<T>
     {
         var hash = 2166136261;
-        foreach (var c in name)
+        foreach (var unit in name)
         {
+            var c = uint.CreateTruncating(unit);
             if (IsSeparator(c)) continue;
             hash = (hash ^ Fold(c)) * 16777619;
-        }
-        return (int)hash;
-    }
-
-    /// <summary><see cref="Hash(ReadOnlySpan{char})"/> over UTF-8 bytes.</summary>
-    public static int Hash(ReadOnlySpan<byte> name)
-    {
-        var hash = 2166136261;
-        foreach (var b in name)
-        {
-            if (IsSeparator(b)) continue;
-            hash = (hash ^ Fold(b)) * 16777619;
         }
         return (int)hash;
     }
@@ -195,31 +186,17 @@ internal static class FoldedName
         return raw.IndexOf((byte)'\\') < 0 ? Equals(raw, key) : Equals(property.Name.AsSpan(), key);
     }
 
-    /// <summary>Whether two names are equal once folded.</summary>
-    public static bool Equals(ReadOnlySpan<char> x, string y)
+    /// <summary>Whether a name (UTF-16, or UTF-8 whose non-ASCII bytes never match) and an ASCII key are
+    /// equal once folded.</summary>
+    public static bool Equals<T>(ReadOnlySpan<T> x, string y) where T : unmanaged, IBinaryInteger<T>
     {
         int i = 0, j = 0;
         while (true)
         {
-            while (i < x.Length && IsSeparator(x[i])) i++;
+            while (i < x.Length && IsSeparator(uint.CreateTruncating(x[i]))) i++;
             while (j < y.Length && IsSeparator(y[j])) j++;
             if (i == x.Length || j == y.Length) return i == x.Length && j == y.Length;
-            if (Fold(x[i]) != Fold(y[j])) return false;
-            i++;
-            j++;
-        }
-    }
-
-    /// <summary>Whether a UTF-8 name and an ASCII key are equal once folded.</summary>
-    public static bool Equals(ReadOnlySpan<byte> x, string y)
-    {
-        int i = 0, j = 0;
-        while (true)
-        {
-            while (i < x.Length && IsSeparator(x[i])) i++;
-            while (j < y.Length && IsSeparator(y[j])) j++;
-            if (i == x.Length || j == y.Length) return i == x.Length && j == y.Length;
-            if (Fold(x[i]) != Fold(y[j])) return false;
+            if (Fold(uint.CreateTruncating(x[i])) != Fold(y[j])) return false;
             i++;
             j++;
         }

@@ -34,13 +34,10 @@ internal static class RecentStrings
     /// <summary>A string equal to the ASCII bytes <paramref name="ascii"/> (the caller checked they are ASCII).</summary>
     public static string GetAscii(ReadOnlySpan<byte> ascii)
     {
-        if (ascii.IsEmpty) return string.Empty;
         if (ascii.Length > MaxLength) return Encoding.ASCII.GetString(ascii);
-        var slots = t_slots ??= new string?[Slots];
-        var hash = 2166136261;
-        foreach (var b in ascii) hash = (hash ^ b) * 16777619;
-        ref var slot = ref slots[hash % Slots];
-        if (slot is { } known && Ascii.Equals(ascii, known)) return known;
-        return slot = Encoding.ASCII.GetString(ascii);
+        // ASCII widens one byte to one char, so both encodings share the one table.
+        Span<char> chars = stackalloc char[ascii.Length];
+        Ascii.ToUtf16(ascii, chars, out _);
+        return Get(chars);
     }
 }
