@@ -6,7 +6,9 @@
 # It also prints, per target, the CPU each component used per request during the measured run (Lookout
 # or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
 # Knobs: DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
-# 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000).
+# 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
+# TARGETS (default "bare sqlite postgres apps": which of (a)-(d) to run), LOOKOUT_DIR (the checkout whose
+# Lookout is measured, default this one; bench/ab.sh points it at another commit).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-20}
@@ -14,6 +16,9 @@ WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-16}
 APPS=${APPS:-50}
 RSS_APPS=${RSS_APPS:-1000}
+TARGETS=${TARGETS:-bare sqlite postgres apps}
+LOOKOUT_DIR=${LOOKOUT_DIR:-.}
+want() { [[ " $TARGETS " == *" $1 "* ]]; }
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 . scripts/throwaway-postgres.sh
@@ -26,7 +31,8 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; stop_throwaway_postgres; r
 trap cleanup EXIT
 
 dotnet build bench/BareEndpoint -c Release -v q -nologo >/dev/null
-dotnet build src/Lookout.Api -c Release -v q -nologo >/dev/null
+dotnet build "$LOOKOUT_DIR/src/Lookout.Api" -c Release -v q -nologo >/dev/null
+lookout="$LOOKOUT_DIR/src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll"
 port=$(free_port)
 url="http://127.0.0.1:$port"
 
@@ -115,30 +121,40 @@ print(f'{t / hz / n * 1e6:.0f} / {p / hz / n * 1e6:.0f} / {w / n * 1e6:.0f} | {b
 export Lookout__RateLimits__PerClient__Enabled=false
 
 # (a) the HTTP ceiling
-start bare dotnet bench/BareEndpoint/bin/Release/net10.0/BareEndpoint.dll
-measure "bare endpoint" "$APPS" 0
-stop
+if want bare; then
+  start bare dotnet bench/BareEndpoint/bin/Release/net10.0/BareEndpoint.dll
+  measure "bare endpoint" "$APPS" 0
+  stop
+fi
 
 # (b) Lookout on SQLite (synchronous=FULL, WAL)
-mkdir -p "$work/sqlite"
-Lookout__Storage__ConnectionString="Data Source=$work/sqlite/lookout.db" start sqlite dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
-measure "Lookout, SQLite" "$APPS" 1
-stop
+if want sqlite; then
+  mkdir -p "$work/sqlite"
+  Lookout__Storage__ConnectionString="Data Source=$work/sqlite/lookout.db" start sqlite dotnet "$lookout"
+  measure "Lookout, SQLite" "$APPS" 1
+  stop
+fi
 
+pg_port=$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')
 # (c) Lookout on PostgreSQL (durable defaults: fsync on, synchronous_commit on)
-"${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')" -U postgres -c "create database bench" >/dev/null
-pg="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench}"
-Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="$pg" start postgres dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
-measure "Lookout, PostgreSQL" "$APPS" 1
-stop
+if want postgres; then
+  "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench" >/dev/null
+  Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench}" start postgres dotnet "$lookout"
+  measure "Lookout, PostgreSQL" "$APPS" 1
+  stop
+fi
 
 # (d) memory with many applications active at once
-"${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')" -U postgres -c "create database bench_apps" >/dev/null
-Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_apps}" start postgres-apps dotnet src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll
-measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1
-stop
+if want apps; then
+  "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_apps" >/dev/null
+  Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_apps}" start postgres-apps dotnet "$lookout"
+  measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1
+  stop
+fi
 
-bare_rps=$(echo "${results[0]}" | cut -d'|' -f2)
+# Ratios need the bare endpoint in the same run.
+bare_rps=""
+want bare && bare_rps=$(echo "${results[0]}" | cut -d'|' -f2)
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); wrk -t$CONNECTIONS -c$CONNECTIONS, ${DURATION}s after ${WARMUP}s warm-up, $APPS apps"
 echo
@@ -146,7 +162,8 @@ echo "| Target | req/s | ratio to bare | reports/s | p50 ms | p99 ms | p99 ms at
 echo "|---|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do
   IFS='|' read -r name rps reports p50 p99 half_rps half_p99 rss check _ _ <<<"$r"
-  ratio=$(python3 -c "print(f'{$rps / $bare_rps:.0%}')")
+  ratio=-
+  [ -n "$bare_rps" ] && ratio=$(python3 -c "print(f'{$rps / $bare_rps:.0%}')")
   echo "| $name | $rps | $ratio | $reports | $p50 | $p99 | $half_p99 ($half_rps) | $rss | $check |"
 done
 echo

@@ -1,4 +1,4 @@
-// `-- write` times storage alone; `-- read` runs the read benchmark against LOOKOUT_BENCH_POSTGRES; anything else goes to BenchmarkDotNet
+// `-- write [sqlite|postgres] [reports]` times storage alone (bench/write.sh); `-- read` runs the read benchmark against LOOKOUT_BENCH_POSTGRES; anything else goes to BenchmarkDotNet
 // (`dotnet run -c Release --project bench/Lookout.Benchmarks -- --filter '*'`).
 if (args.Length > 0 && args[0] == "read")
 {
@@ -9,7 +9,7 @@ if (args.Length > 0 && args[0] == "read")
 }
 if (args.Length > 0 && args[0] == "write")
 {
-    await Lookout.Benchmarks.WriteCost.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20_000);
+    await Lookout.Benchmarks.WriteCost.RunAsync(args.Length > 1 ? args[1] : "sqlite", args.Length > 2 ? int.Parse(args[2]) : 30_000);
     return;
 }
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Lookout.Benchmarks.PipelineBenchmarks).Assembly).Run(args);

@@ -27,6 +27,7 @@ public static class SiloServiceCollectionExtensions
             .Validate(o => o.Provider != StorageProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "Lookout:Storage:ConnectionString is required when Lookout:Storage:Provider is postgres.")
             .Validate(o => o.CommitLanes is >= 1 and <= 64, "Lookout:Storage:CommitLanes must be 1-64.")
+            .Validate(o => o.FoldInterval > TimeSpan.Zero, "Lookout:Storage:FoldInterval must be positive.")
             .ValidateOnStart();
         services.AddOptions<GrainHostOptions>().BindConfiguration("Lookout:Silo")
             .Validate(o => o.CollectionAge > TimeSpan.Zero && o.CollectionQuantum > TimeSpan.Zero, "Lookout:Silo times must be positive.")
@@ -71,6 +72,7 @@ public static class SiloServiceCollectionExtensions
                 "Lookout:Retention:Counts must be at least Reports (counts outlive raw events), or zero.")
             .ValidateOnStart();
         services.AddHostedService<RetentionService>();
+        services.AddHostedService<CountFoldService>();
         return services;
     }
 

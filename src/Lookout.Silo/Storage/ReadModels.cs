@@ -70,6 +70,12 @@ public interface IStorageAdmin
     /// daily partitions on PostgreSQL), hourly counts before <paramref name="countsBefore"/>, and batch
     /// markers older than a day; records the cut so rebuild keeps the counts of older hours.</summary>
     Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken);
+
+    /// <summary>Moves the count deltas that commits appended into the hourly counters, atomically: each
+    /// delta is counted once, whether a fold fails, runs on several silos at once, or never runs (reads add
+    /// pending deltas, so counts are exact either way; folding keeps that pending part small). Returns the
+    /// counter rows written; 0 when there was nothing to fold or, on PostgreSQL, another silo was folding.</summary>
+    Task<long> FoldCountsAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What one retention pass removed.</summary>

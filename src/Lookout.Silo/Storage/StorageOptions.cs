@@ -21,6 +21,12 @@ public sealed class StorageOptions
     /// SQLite has one writer, so lanes only queue there.</summary>
     public int CommitLanes { get; set; } = 1;
 
+    /// <summary>How often a silo folds the count deltas that commits append into the hourly counters
+    /// (default 1 s). Counts read the same at any setting, since reads add the deltas not folded yet;
+    /// a longer interval merges more deltas into each counter write, and leaves more pending rows for each
+    /// counts query to scan.</summary>
+    public TimeSpan FoldInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The SQLite connection string in effect.</summary>
     public string EffectiveConnectionString => string.IsNullOrWhiteSpace(ConnectionString)
         ? (Provider == StorageProvider.Sqlite ? DefaultSqliteConnectionString : throw new InvalidOperationException("Lookout:Storage:ConnectionString is required for PostgreSQL."))

@@ -24,6 +24,7 @@ public sealed class RetentionServiceTests
             Cuts.Add((reportsBefore, countsBefore));
             return Task.FromResult(new RetentionResult(0, 0, 0));
         }
+        public Task<long> FoldCountsAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
     }
 
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 15, 42, 10, TimeSpan.Zero);

@@ -66,6 +66,48 @@ public sealed class PostgresStorageContractTests : StorageContractTests
     }
 
     [SkippableFact]
+    public async Task Silos_folding_while_others_commit_count_every_report_once()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var _ = database;
+        var silos = new List<PostgresStorage>();
+        for (var i = 0; i < 3; i++) silos.Add((await OpenAsync(database)).Store);
+        try
+        {
+            // Each silo commits 20 batches of 5 reports on the same counters while all three fold in a loop.
+            using var stop = new CancellationTokenSource();
+            var folds = silos.Select(s => Task.Run(async () =>
+            {
+                long written = 0;
+                while (!stop.IsCancellationRequested) written += await s.FoldCountsAsync(CancellationToken.None);
+                return written;
+            })).ToList();
+            await Task.WhenAll(silos.SelectMany(s => Enumerable.Range(0, 20).Select(_ => Task.Run(() =>
+                s.CommitAsync(StorageContractTests.Batch("hot", Reports.Mixed(Reports.Noon)), CancellationToken.None)))));
+            // Counts are exact at any moment, folded or not.
+            async Task Check()
+            {
+                var rows = await silos[2].GetCountsAsync("hot", Reports.Noon.AddHours(-12), Reports.Noon.AddHours(12), CancellationToken.None);
+                Assert.Equal(300, rows.Single(r => r.Dimension == Dimensions.Total).Count);
+                Assert.Equal(120, rows.Single(r => r.Dimension == Dimensions.BlockedHost && r.Value == "cdn.evil.example").Count);
+            }
+            await Check();
+            stop.Cancel();
+            Assert.True((await Task.WhenAll(folds)).Sum() > 0);
+            await silos[0].FoldCountsAsync(CancellationToken.None);
+            await using var connection = new NpgsqlConnection(database.ConnectionString);
+            await connection.OpenAsync();
+            await using var pending = new NpgsqlCommand("select count(*) from lookout_count_deltas", connection);
+            Assert.Equal(0L, await pending.ExecuteScalarAsync());
+            await Check();
+        }
+        finally
+        {
+            foreach (var s in silos) await s.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
     public async Task Silos_starting_together_migrate_once()
     {
         var database = await TestPostgres.CreateDatabaseAsync();

@@ -140,5 +140,19 @@ internal static class PostgresSchema
                 before timestamptz not null
             );
             """),
+        (7, """
+            -- Count deltas, appended by every commit in the same transaction as its raw events and folded
+            -- into lookout_counts in the background (reads add the ones not folded yet). One row holds one
+            -- application's deltas of one commit as parallel arrays: a commit then locks no counter row and
+            -- writes one narrow row per application instead of an upsert per counter, and a fold merges a
+            -- second's worth into one upsert per counter.
+            create table lookout_count_deltas (
+                app text not null,
+                buckets timestamptz[] not null,
+                dimensions text[] not null,
+                "values" text[] not null,
+                counts bigint[] not null
+            );
+            """),
     ];
 }

@@ -1,4 +1,4 @@
-// Group commit on PostgreSQL: app row, batch marker, binary COPY of raw events, one upsert of deltas.
+// Group commit on PostgreSQL: batch markers, app rows, binary COPY of raw events and of count deltas.
 using Lookout.Grains.Applications;
 using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
@@ -12,9 +12,10 @@ internal sealed partial class PostgresStorage
     public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken) => CommitManyAsync([batch], cancellationToken);
 
     /// <summary>One transaction for many batches: batch markers first (those already present were committed
-    /// by an earlier attempt and are skipped), then the application rows in app order, the raw events by
-    /// binary COPY, and the merged count deltas in key order. Rebuild locks an application's row first too,
-    /// and touches no markers, so the two cannot deadlock and never interleave for one application.</summary>
+    /// by an earlier attempt and are skipped), then the application rows in app order, the raw events and the
+    /// merged count deltas, both by binary COPY. The deltas are folded into lookout_counts later
+    /// (<see cref="FoldCountsAsync"/>), so a commit locks no counter row. Rebuild locks an application's row
+    /// first too, and touches no markers, so the two cannot deadlock and never interleave for one application.</summary>
     public async Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
     {
         var work = batches.Where(b => b.Reports.Count > 0 || b.Deltas.Count > 0).ToList();
@@ -47,8 +48,7 @@ internal sealed partial class PostgresStorage
             }
             await UpsertAppsAsync(connection, transaction, batchesToWrite, cancellationToken);
             if (batchesToWrite.Any(b => b.Reports.Count > 0)) await CopyReportsAsync(connection, batchesToWrite, cancellationToken);
-            await UpsertCountsAsync(connection, transaction,
-                batchesToWrite.SelectMany(b => b.Deltas.Select(d => (b.App, d))), cancellationToken);
+            await AppendDeltasAsync(connection, batchesToWrite, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -161,8 +161,50 @@ internal sealed partial class PostgresStorage
         await importer.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Adds deltas with one statement, merged per counter. Rows are sorted so concurrent commits
-    /// from several silos lock counters in the same order and cannot deadlock each other.</summary>
+    /// <summary>Appends this transaction's count deltas: one row per application, its counters merged,
+    /// as parallel arrays.</summary>
+    private static async Task AppendDeltasAsync(NpgsqlConnection connection, List<CommitBatch> batches, CancellationToken cancellationToken)
+    {
+        var perApp = new Dictionary<string, Dictionary<CountKey, long>>(StringComparer.Ordinal);
+        foreach (var batch in batches)
+        {
+            if (batch.Deltas.Count == 0) continue;
+            if (!perApp.TryGetValue(batch.App, out var merged)) perApp[batch.App] = merged = [];
+            foreach (var delta in batch.Deltas)
+            {
+                ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, delta.Key, out _);
+                count += delta.Count;
+            }
+        }
+        if (perApp.Count == 0) return;
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "copy lookout_count_deltas (app, buckets, dimensions, \"values\", counts) from stdin (format binary)", cancellationToken);
+        foreach (var (app, merged) in perApp)
+        {
+            var buckets = new DateTime[merged.Count];
+            var dimensions = new string[merged.Count];
+            var values = new string[merged.Count];
+            var counts = new long[merged.Count];
+            var i = 0;
+            foreach (var (key, count) in merged)
+            {
+                buckets[i] = key.Bucket.UtcDateTime;
+                dimensions[i] = key.Dimension;
+                values[i] = key.Value;
+                counts[i++] = count;
+            }
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(app, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(buckets, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, cancellationToken);
+            await importer.WriteAsync(dimensions, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(values, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(counts, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
+        }
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Adds counts to lookout_counts directly (rebuild) with one statement, merged per counter. Rows
+    /// are sorted so that whoever else writes counters (a fold, retention) meets them in key order.</summary>
     internal static async Task UpsertCountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         IEnumerable<(string App, CountDelta Delta)> deltas, CancellationToken cancellationToken)
     {

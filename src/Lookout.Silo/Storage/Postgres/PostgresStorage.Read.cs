@@ -1,4 +1,5 @@
-// Read side on PostgreSQL: count tables for counts and series, keyset pages for raw events.
+// Read side on PostgreSQL: counters plus the deltas not folded yet for counts and series (one statement,
+// one snapshot: a concurrent fold is seen wholly or not at all), keyset pages for raw events.
 using Lookout.Grains.Storage;
 using Npgsql;
 
@@ -12,16 +13,27 @@ internal sealed partial class PostgresStorage
 
     public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
-            select dimension, value, sum(count)::bigint from lookout_counts
-            where app = $1 and bucket >= $2 and bucket < $3
+            select dimension, value, sum(count)::bigint from (
+                select dimension, value, count from lookout_counts where app = $1 and bucket >= $2 and bucket < $3
+                union all
+                select d.dimension, d.value, d.count
+                from lookout_count_deltas p, unnest(p.buckets, p.dimensions, p."values", p.counts) as d(bucket, dimension, value, count)
+                where p.app = $1 and d.bucket >= $2 and d.bucket < $3
+            ) c
             group by dimension, value
             """, [app, since.ToUniversalTime(), until.ToUniversalTime()],
             r => new CountRow(r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken);
 
     public Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
-            select bucket, value, count from lookout_counts
-            where app = $1 and dimension = $2 and bucket >= $3 and bucket < $4
+            select bucket, value, sum(count)::bigint from (
+                select bucket, value, count from lookout_counts where app = $1 and dimension = $2 and bucket >= $3 and bucket < $4
+                union all
+                select d.bucket, d.value, d.count
+                from lookout_count_deltas p, unnest(p.buckets, p.dimensions, p."values", p.counts) as d(bucket, dimension, value, count)
+                where p.app = $1 and d.dimension = $2 and d.bucket >= $3 and d.bucket < $4
+            ) c
+            group by bucket, value
             order by bucket
             """, [app, dimension, since.ToUniversalTime(), until.ToUniversalTime()],
             r => new BucketRow(Utc(r, 0), r.GetString(1), r.GetInt64(2)), cancellationToken);

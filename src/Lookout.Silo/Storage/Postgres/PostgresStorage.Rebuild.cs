@@ -30,6 +30,9 @@ internal sealed partial class PostgresStorage
             lockRow.Parameters.Add(new NpgsqlParameter { Value = app });
             await lockRow.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Pending deltas of this app go into its counters first, so counts are whole before they are read
+        // and replaced; a fold of another silo waits for these rows or has already taken them.
+        await FoldAsync(connection, transaction, app, cancellationToken);
         // Hours before the retention cut have no raw events any more: their counts are kept as they are.
         var horizon = await HorizonAsync(connection, transaction, cancellationToken) ?? DateTimeOffset.UnixEpoch;
         long keptTotal, keptNoise;

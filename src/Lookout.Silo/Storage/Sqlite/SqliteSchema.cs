@@ -96,5 +96,17 @@ internal static class SqliteSchema
             );
             create index lookout_batches_committed_at on lookout_batches (committed_at);
             """),
+        (7, """
+            -- Count deltas, appended by every commit and folded into lookout_counts in the background
+            -- (reads add the ones not folded yet): appending to a table without indexes writes one page
+            -- where upserting into lookout_counts' key wrote one per counter.
+            create table lookout_count_deltas (
+                app text not null,
+                bucket integer not null,
+                dimension text not null,
+                value text not null,
+                count integer not null
+            );
+            """),
     ];
 }

@@ -1,4 +1,5 @@
-// Group commit on SQLite: batch marker, app summary, raw events and count deltas in one transaction.
+// Group commit on SQLite: batch marker, app summary, raw events and count deltas in one transaction; the
+// deltas are folded into the counters later (SqliteStorage.Fold.cs).
 using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
 using Microsoft.Data.Sqlite;
@@ -16,6 +17,10 @@ internal sealed partial class SqliteStorage
             $blocked_host, $effective_directive, $violated_directive, $disposition, $classification, $noise_reason,
             $status_code, $source_file, $line_number, $column_number, $sample, $user_agent, $browser, $browser_major, $os,
             $env, $release, $age_ms, $body, $noise_dry_run, $truncated)
+        """;
+
+    private const string AppendDeltaSql = """
+        insert into lookout_count_deltas (app, bucket, dimension, value, count) values ($app, $bucket, $dimension, $value, $count)
         """;
 
     private const string UpsertCountSql = """
@@ -50,7 +55,7 @@ internal sealed partial class SqliteStorage
                 foreach (var delta in batch.Deltas) counts[(batch.App, delta.Key)] = counts.GetValueOrDefault((batch.App, delta.Key)) + delta.Count;
                 wrote = true;
             }
-            statements.UpsertCounts(transaction, counts.Select(kv => (kv.Key.App, kv.Key.Key, kv.Value)));
+            statements.AppendDeltas(transaction, counts.Select(kv => (kv.Key.App, kv.Key.Key, kv.Value)));
             if (wrote) transaction.Commit();
             else transaction.Rollback();
         }
@@ -83,6 +88,7 @@ internal sealed partial class SqliteStorage
         private readonly SqliteCommand _report;
         private readonly SqliteParameter[] _reportParameters;
         private readonly SqliteCommand _count;
+        private readonly SqliteCommand _delta;
 
         public WriterStatements(SqliteConnection connection)
         {
@@ -101,6 +107,7 @@ internal sealed partial class SqliteStorage
             _report = Prepare(connection, InsertReportSql, ReportParameters);
             _reportParameters = [.. _report.Parameters.Cast<SqliteParameter>()];
             _count = Prepare(connection, UpsertCountSql, "$app", "$bucket", "$dimension", "$value", "$count");
+            _delta = Prepare(connection, AppendDeltaSql, "$app", "$bucket", "$dimension", "$value", "$count");
         }
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
@@ -178,10 +185,16 @@ internal sealed partial class SqliteStorage
             }
         }
 
-        /// <summary>Adds to counters; commits and rebuild both write counters through this one statement.</summary>
+        /// <summary>Adds to counters directly (rebuild).</summary>
         public void UpsertCounts(SqliteTransaction transaction, IEnumerable<(string App, CountKey Key, long Count)> counts)
         {
             foreach (var (app, key, count) in counts) Run(_count, transaction, app, Millis(key.Bucket), key.Dimension, key.Value, count);
+        }
+
+        /// <summary>Appends a commit's merged deltas for the next fold.</summary>
+        public void AppendDeltas(SqliteTransaction transaction, IEnumerable<(string App, CountKey Key, long Count)> counts)
+        {
+            foreach (var (app, key, count) in counts) Run(_delta, transaction, app, Millis(key.Bucket), key.Dimension, key.Value, count);
         }
 
         public void Dispose()
@@ -190,6 +203,7 @@ internal sealed partial class SqliteStorage
             _app.Dispose();
             _report.Dispose();
             _count.Dispose();
+            _delta.Dispose();
         }
     }
 }

@@ -1,4 +1,5 @@
-// Read side and rebuild on SQLite.
+// Read side and rebuild on SQLite. Counts and series add the deltas not folded yet (one statement, one
+// snapshot, and folds take the writer lock, so a fold is seen wholly or not at all).
 using System.Globalization;
 using Lookout.Grains.Storage;
 using Microsoft.Data.Sqlite;
@@ -13,16 +14,23 @@ internal sealed partial class SqliteStorage
 
     public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
-            select dimension, value, sum(count) from lookout_counts
-            where app = $p0 and bucket >= $p1 and bucket < $p2
+            select dimension, value, sum(count) from (
+                select dimension, value, count from lookout_counts where app = $p0 and bucket >= $p1 and bucket < $p2
+                union all
+                select dimension, value, count from lookout_count_deltas where app = $p0 and bucket >= $p1 and bucket < $p2
+            )
             group by dimension, value
             """, [app, Millis(since), Millis(until)],
             r => new CountRow(r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken);
 
     public Task<IReadOnlyList<BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
-            select bucket, value, count from lookout_counts
-            where app = $p0 and dimension = $p1 and bucket >= $p2 and bucket < $p3
+            select bucket, value, sum(count) from (
+                select bucket, value, count from lookout_counts where app = $p0 and dimension = $p1 and bucket >= $p2 and bucket < $p3
+                union all
+                select bucket, value, count from lookout_count_deltas where app = $p0 and dimension = $p1 and bucket >= $p2 and bucket < $p3
+            )
+            group by bucket, value
             order by bucket
             """, [app, dimension, Millis(since), Millis(until)],
             r => new BucketRow(FromMillis(r.GetInt64(0)), r.GetString(1), r.GetInt64(2)), cancellationToken);
@@ -56,6 +64,9 @@ internal sealed partial class SqliteStorage
             {
                 // The write lock keeps commits out for the whole rebuild of this application.
                 using var transaction = connection.BeginTransaction(deferred: false);
+                // Pending deltas of this app go into its counters first, so counts are whole before they are
+                // read and replaced.
+                Fold(connection, transaction, a);
                 // Hours before the retention cut have no raw events any more: their counts are kept as they are.
                 var horizon = Millis(Horizon(connection, transaction) ?? DateTimeOffset.UnixEpoch);
                 long keptTotal = 0, keptNoise = 0;

@@ -55,7 +55,7 @@ internal sealed partial class SqliteStorage
         => Scalar(connection, transaction, "select before from lookout_retention where name = 'reports'") is long ms ? FromMillis(ms) : null;
 
     // One short write transaction under the writer lock.
-    private async Task<int> WriteAsync(Func<SqliteConnection, SqliteTransaction, int> work, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -69,7 +69,7 @@ internal sealed partial class SqliteStorage
         catch (Exception ex) when (IsUnavailable(ex))
         {
             await ResetWriterAsync();
-            throw new Grains.Storage.StorageUnavailableException("SQLite retention failed.", ex);
+            throw new Grains.Storage.StorageUnavailableException("SQLite write (retention or fold) failed.", ex);
         }
         finally
         {
