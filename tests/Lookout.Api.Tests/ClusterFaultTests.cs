@@ -129,8 +129,17 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select dimension || '|' || app || '|' || bucket::text || '|' || value, count from lookout_counts where dimension <> 'dropped'", connection);
+        // Counters plus the deltas no silo has folded yet (a killed silo leaves its last ones pending).
+        await using var command = new NpgsqlCommand("""
+            select dimension || '|' || app || '|' || bucket::text || '|' || value, sum(count)::bigint from (
+                select app, bucket, dimension, value, count from lookout_counts
+                union all
+                select p.app, d.bucket, d.dimension, d.value, d.count
+                from lookout_count_deltas p, unnest(p.buckets, p.dimensions, p."values", p.counts) as d(bucket, dimension, value, count)
+            ) c
+            where dimension <> 'dropped'
+            group by app, bucket, dimension, value
+            """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
         return counts;

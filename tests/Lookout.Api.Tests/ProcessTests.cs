@@ -59,6 +59,8 @@ public sealed class ProcessTests
         var rows = await Scalar("select count(*) from lookout_reports");
         var distinct = await Scalar("select count(distinct id) from lookout_reports");
         var counted = await Scalar("select coalesce(sum(count), 0) from lookout_counts where dimension = 'total'");
+        // The silo folded the count deltas of its last commits before it exited.
+        Assert.Equal(0, await Scalar("select count(*) from lookout_count_deltas"));
         var summarized = await Scalar("select coalesce(sum(total), 0) from lookout_apps");
         Assert.InRange(rows, acknowledged, sent);
         Assert.Equal(rows, distinct);

@@ -8,7 +8,7 @@ internal sealed partial class PostgresStorage
 {
     /// <summary>Advisory lock key held by the silo that is folding, so silos take turns instead of queueing
     /// on each other's delta rows.</summary>
-    public const long FoldLockKey = 0x4C6F6F6B6F7575; // "Lookou" + 0x75
+    public const long FoldLockKey = 0x4C6F6F6B6F7566; // "Lookouf", beside the migration ("Lookout") and partition ("Lookoup") keys
 
     /// <summary>Delta rows (one application's deltas of one commit each) moved per fold transaction: a
     /// backlog (folds failing for a while, a restart after a flood) is worked off in transactions of
