@@ -203,8 +203,9 @@ internal sealed partial class PostgresStorage
         await importer.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Adds counts to lookout_counts directly (rebuild) with one statement, merged per counter. Rows
-    /// are sorted so that whoever else writes counters (a fold, retention) meets them in key order.</summary>
+    /// <summary>Adds counts to lookout_counts directly (rebuild) with one statement, merged per counter and
+    /// sorted by key. Rebuild holds the application's row and its pending deltas first, so a fold cannot be
+    /// waiting on these counters while holding something rebuild needs.</summary>
     internal static async Task UpsertCountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         IEnumerable<(string App, CountDelta Delta)> deltas, CancellationToken cancellationToken)
     {
