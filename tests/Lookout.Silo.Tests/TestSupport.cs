@@ -3,6 +3,7 @@ using System.Text;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Silo.Hosting;
+using Lookout.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -64,4 +65,15 @@ internal static class Reports
             nel,
         ];
     }
+}
+
+/// <summary>An <see cref="IStorageAdmin"/> that does nothing; a test overrides the calls it watches.</summary>
+internal class StorageAdminStub : IStorageAdmin
+{
+    public virtual Task MigrateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public virtual Task<long> RebuildAsync(string? app, CancellationToken cancellationToken) => Task.FromResult(0L);
+    public virtual Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
+    public virtual Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
+        => Task.FromResult(new RetentionResult(0, 0, 0));
+    public virtual Task<long> FoldCountsAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
 }

@@ -9,17 +9,12 @@ namespace Lookout.Silo.Tests.Hosting;
 
 public sealed class CountFoldServiceTests
 {
-    private sealed class FlakyAdmin : IStorageAdmin
+    private sealed class FlakyAdmin : StorageAdminStub
     {
         private int _folds;
         public int Folds => Volatile.Read(ref _folds);
         public TaskCompletionSource ThirdFold { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public Task MigrateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task<long> RebuildAsync(string? app, CancellationToken cancellationToken) => Task.FromResult(0L);
-        public Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
-            => Task.FromResult(new RetentionResult(0, 0, 0));
-        public Task<long> FoldCountsAsync(CancellationToken cancellationToken)
+        public override Task<long> FoldCountsAsync(CancellationToken cancellationToken)
         {
             var n = Interlocked.Increment(ref _folds);
             if (n == 3) ThirdFold.TrySetResult();

@@ -8,23 +8,20 @@ namespace Lookout.Silo.Tests.Hosting;
 
 public sealed class RetentionServiceTests
 {
-    private sealed class RecordingAdmin : IStorageAdmin
+    private sealed class RecordingAdmin : StorageAdminStub
     {
         public List<DateTimeOffset> Prepared { get; } = [];
         public List<(DateTimeOffset Reports, DateTimeOffset Counts)> Cuts { get; } = [];
-        public Task MigrateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task<long> RebuildAsync(string? app, CancellationToken cancellationToken) => Task.FromResult(0L);
-        public Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        public override Task PrepareAsync(DateTimeOffset now, CancellationToken cancellationToken)
         {
             Prepared.Add(now);
             return Task.CompletedTask;
         }
-        public Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
+        public override Task<RetentionResult> ApplyRetentionAsync(DateTimeOffset reportsBefore, DateTimeOffset countsBefore, CancellationToken cancellationToken)
         {
             Cuts.Add((reportsBefore, countsBefore));
             return Task.FromResult(new RetentionResult(0, 0, 0));
         }
-        public Task<long> FoldCountsAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
     }
 
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 15, 42, 10, TimeSpan.Zero);

@@ -41,8 +41,8 @@ public sealed class PostgresStorageContractTests : StorageContractTests
         return names;
     }
 
-    [SkippableFact]
-    public async Task Several_silos_writing_the_same_counters_stay_exact()
+    /// <summary>Runs <paramref name="test"/> with three silos' stores on one fresh database, then closes them.</summary>
+    private static async Task WithThreeSilosAsync(Func<TestDatabase, List<PostgresStorage>, Task> test)
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         await using var _ = database;
@@ -50,14 +50,7 @@ public sealed class PostgresStorageContractTests : StorageContractTests
         for (var i = 0; i < 3; i++) silos.Add((await OpenAsync(database)).Store);
         try
         {
-            // 3 silos x 20 concurrent commits of 5 reports each, all on the same counter rows.
-            var work = silos.SelectMany(s => Enumerable.Range(0, 20).Select(_ => Task.Run(() =>
-                s.CommitAsync(StorageContractTests.Batch("hot", Reports.Mixed(Reports.Noon)), CancellationToken.None))));
-            await Task.WhenAll(work);
-            var rows = await silos[0].GetCountsAsync("hot", Reports.Noon.AddHours(-12), Reports.Noon.AddHours(12), CancellationToken.None);
-            Assert.Equal(300, rows.Single(r => r.Dimension == Dimensions.Total).Count);
-            Assert.Equal(120, rows.Single(r => r.Dimension == Dimensions.BlockedHost && r.Value == "cdn.evil.example").Count);
-            Assert.Equal(300, Assert.Single(await silos[1].GetAppsAsync(CancellationToken.None)).Total);
+            await test(database, silos);
         }
         finally
         {
@@ -65,47 +58,49 @@ public sealed class PostgresStorageContractTests : StorageContractTests
         }
     }
 
-    [SkippableFact]
-    public async Task Silos_folding_while_others_commit_count_every_report_once()
+    /// <summary>Each silo commits 20 batches of 5 reports at once, all on the same counters of app "hot".</summary>
+    private static Task CommitHotAsync(List<PostgresStorage> silos) => Task.WhenAll(silos.SelectMany(s => Enumerable.Range(0, 20).Select(_ => Task.Run(() =>
+        s.CommitAsync(StorageContractTests.Batch("hot", Reports.Mixed(Reports.Noon)), CancellationToken.None)))));
+
+    /// <summary>What <see cref="CommitHotAsync"/> must have counted, read through <paramref name="reader"/>.</summary>
+    private static async Task AssertHotCountsExactAsync(PostgresStorage reader)
     {
-        var database = await TestPostgres.CreateDatabaseAsync();
-        await using var _ = database;
-        var silos = new List<PostgresStorage>();
-        for (var i = 0; i < 3; i++) silos.Add((await OpenAsync(database)).Store);
-        try
-        {
-            // Each silo commits 20 batches of 5 reports on the same counters while all three fold in a loop.
-            using var stop = new CancellationTokenSource();
-            var folds = silos.Select(s => Task.Run(async () =>
-            {
-                long written = 0;
-                while (!stop.IsCancellationRequested) written += await s.FoldCountsAsync(CancellationToken.None);
-                return written;
-            })).ToList();
-            await Task.WhenAll(silos.SelectMany(s => Enumerable.Range(0, 20).Select(_ => Task.Run(() =>
-                s.CommitAsync(StorageContractTests.Batch("hot", Reports.Mixed(Reports.Noon)), CancellationToken.None)))));
-            // Counts are exact at any moment, folded or not.
-            async Task Check()
-            {
-                var rows = await silos[2].GetCountsAsync("hot", Reports.Noon.AddHours(-12), Reports.Noon.AddHours(12), CancellationToken.None);
-                Assert.Equal(300, rows.Single(r => r.Dimension == Dimensions.Total).Count);
-                Assert.Equal(120, rows.Single(r => r.Dimension == Dimensions.BlockedHost && r.Value == "cdn.evil.example").Count);
-            }
-            await Check();
-            stop.Cancel();
-            Assert.True((await Task.WhenAll(folds)).Sum() > 0);
-            await silos[0].FoldCountsAsync(CancellationToken.None);
-            await using var connection = new NpgsqlConnection(database.ConnectionString);
-            await connection.OpenAsync();
-            await using var pending = new NpgsqlCommand("select count(*) from lookout_count_deltas", connection);
-            Assert.Equal(0L, await pending.ExecuteScalarAsync());
-            await Check();
-        }
-        finally
-        {
-            foreach (var s in silos) await s.DisposeAsync();
-        }
+        var rows = await reader.GetCountsAsync("hot", Reports.Noon.AddHours(-12), Reports.Noon.AddHours(12), CancellationToken.None);
+        Assert.Equal(300, rows.Single(r => r.Dimension == Dimensions.Total).Count);
+        Assert.Equal(120, rows.Single(r => r.Dimension == Dimensions.BlockedHost && r.Value == "cdn.evil.example").Count);
     }
+
+    [SkippableFact]
+    public Task Several_silos_writing_the_same_counters_stay_exact() => WithThreeSilosAsync(async (_, silos) =>
+    {
+        await CommitHotAsync(silos);
+        await AssertHotCountsExactAsync(silos[0]);
+        Assert.Equal(300, Assert.Single(await silos[1].GetAppsAsync(CancellationToken.None)).Total);
+    });
+
+    [SkippableFact]
+    public Task Silos_folding_while_others_commit_count_every_report_once() => WithThreeSilosAsync(async (database, silos) =>
+    {
+        // The commits run while all three silos fold in a loop.
+        using var stop = new CancellationTokenSource();
+        var folds = silos.Select(s => Task.Run(async () =>
+        {
+            long written = 0;
+            while (!stop.IsCancellationRequested) written += await s.FoldCountsAsync(CancellationToken.None);
+            return written;
+        })).ToList();
+        await CommitHotAsync(silos);
+        // Counts are exact at any moment, folded or not.
+        await AssertHotCountsExactAsync(silos[2]);
+        stop.Cancel();
+        Assert.True((await Task.WhenAll(folds)).Sum() > 0);
+        await silos[0].FoldCountsAsync(CancellationToken.None);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var pending = new NpgsqlCommand("select count(*) from lookout_count_deltas", connection);
+        Assert.Equal(0L, await pending.ExecuteScalarAsync());
+        await AssertHotCountsExactAsync(silos[2]);
+    });
 
     [SkippableFact]
     public async Task Silos_starting_together_migrate_once()
