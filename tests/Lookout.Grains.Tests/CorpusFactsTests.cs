@@ -1,4 +1,4 @@
-// The expected facts of ../shared/corpus/INDEX.md, checked against the pipeline, one row per payload.
+// The expected facts of the real payloads in tests/golden, written here, checked against the pipeline, one row per payload.
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
@@ -116,6 +116,8 @@ public sealed class CorpusFactsTests
     [Fact]
     public void Every_corpus_file_either_parses_or_is_refused_with_a_reason()
     {
+        // The 51 real payloads the facts above come from; a lost file must not shrink what is checked.
+        Assert.True(Corpus.Files.Count >= 51, $"{Corpus.Files.Count} payloads in {Corpus.Directory}; expected at least 51.");
         foreach (var file in Corpus.Files)
         {
             var result = ReportPipeline.Process(File.ReadAllBytes(file), Context, NormalizationOptions.Default);

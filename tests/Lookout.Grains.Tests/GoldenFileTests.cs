@@ -1,9 +1,10 @@
-// Golden files: tests/golden/NN-*.input.json (from ../shared/corpus) must normalize to NN-*.expected.json.
+// Golden files: tests/golden/NN-*.input.json (the real payloads every corpus test reads) must normalize to NN-*.expected.json.
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
+using Lookout.Tests.Shared;
 
 namespace Lookout.Grains.Tests;
 
@@ -18,17 +19,7 @@ public sealed class GoldenFileTests
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private static string Folder
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Lookout.sln"))) return Path.Combine(dir.FullName, "tests", "golden");
-            }
-            throw new DirectoryNotFoundException("Lookout.sln not found");
-        }
-    }
+    private static string Folder => Corpus.Directory;
 
     public static TheoryData<string> Inputs()
     {
@@ -70,10 +61,10 @@ public sealed class GoldenFileTests
     }
 
     [Fact]
-    public void Every_corpus_payload_has_a_golden_input()
+    public void Every_input_has_an_expected_file_and_every_expected_file_an_input()
     {
-        var corpus = Lookout.Tests.Shared.Corpus.Files.Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
-        var golden = Directory.GetFiles(Folder, "*.input.json").Select(f => Path.GetFileName(f)[..^".input.json".Length]).Order(StringComparer.Ordinal);
-        Assert.Equal(corpus, golden);
+        var inputs = Corpus.Files.Select(Corpus.Name).Order(StringComparer.Ordinal);
+        var expected = Directory.GetFiles(Folder, "*.expected.json").Select(f => Path.GetFileName(f)[..^".expected.json".Length]).Order(StringComparer.Ordinal);
+        Assert.Equal(inputs, expected);
     }
 }
