@@ -43,13 +43,15 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<IApplicationUsage, ApplicationUsage>();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IUserAgentParser>(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
+        services.AddSingleton(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
+        services.AddSingleton<IUserAgentParser>(sp => sp.GetRequiredService<UapCoreParser>());
         services.AddSingleton(CreateStorage);
         // Grains commit through the silo-wide group committer, which batches across applications.
         services.AddSingleton<IReportJournal>(sp => new GroupCommitJournal((IBatchStore)sp.GetRequiredService<StorageBackend>().Instance,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.CommitLanes));
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IKeyStore>(sp => (IKeyStore)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IMembershipStore>(sp => (IMembershipStore)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddOptions<ClusterOptions>().BindConfiguration("Lookout:Cluster")
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.DeadAfter > o.HeartbeatInterval, "Lookout:Cluster:DeadAfter must exceed HeartbeatInterval.")

@@ -110,11 +110,12 @@ public sealed class DroppedCountTests : SqliteApiTest
     [Fact]
     public async Task Refused_requests_and_rejected_batch_items_are_counted_per_application()
     {
+        // A stored report makes the application known; refusals are counted under it from then on.
+        using var batch = await Client.PostReportAsync("/r/drops", """[{"type":"network-error","url":"https://a.example/","body":{"type":"ok"}}, 1, "x"]""", "application/reports+json");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, batch.StatusCode);
         (await Client.PostReportAsync("/r/drops", "{\"csp-report\": ")).Dispose();
         (await Client.PostReportAsync("/r/drops", "NOT_A_JSON")).Dispose();
         (await Client.PostReportAsync("/r/drops?enforced=perhaps", HttpHelpers.Csp("https://a.example/", "inline", "script-src"))).Dispose();
-        using var batch = await Client.PostReportAsync("/r/drops", """[{"type":"network-error","url":"https://a.example/","body":{"type":"ok"}}, 1, "x"]""", "application/reports+json");
-        Assert.Equal(System.Net.HttpStatusCode.NoContent, batch.StatusCode);
 
         // Dropped counters ride with the next group commit: poll briefly rather than assume timing.
         System.Text.Json.JsonElement counts = default;

@@ -73,6 +73,13 @@ public sealed class NoiseRuleTests
     private sealed class TableParser(Dictionary<string, UserAgentInfo> table) : Lookout.Grains.Reports.IUserAgentParser
     {
         public UserAgentInfo Parse(string userAgent) => table.GetValueOrDefault(userAgent, UserAgentInfo.Unknown);
+
+        // Never cached: every answer counts as a parse, which is what the budget tests need.
+        public bool TryGetCached(string userAgent, out UserAgentInfo info)
+        {
+            info = UserAgentInfo.Unknown;
+            return false;
+        }
     }
 
     private static readonly TableParser Agents = new(new()

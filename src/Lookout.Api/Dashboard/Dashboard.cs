@@ -17,22 +17,37 @@ internal static class Dashboard
 
     public static IResult Page(string name) => new PageResult(Path.Combine(Root, name));
 
+    /// <summary>The headers every dashboard response carries: its policy, no sniffing, no framing, no referrer.</summary>
+    public static void AddSecurityHeaders(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.XFrameOptions = "DENY";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
     private sealed class PageResult(string path) : IResult
     {
         public Task ExecuteAsync(HttpContext http)
         {
-            http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            http.Response.Headers.XContentTypeOptions = "nosniff";
+            AddSecurityHeaders(http.Response);
             return TypedResults.PhysicalFile(path, "text/html; charset=utf-8").ExecuteAsync(http);
         }
     }
 
     public static void MapDashboard(this WebApplication app)
     {
+        // Only the assets folder is served as files: the pages are served by their routes below, with
+        // their headers, and are not reachable as /index.html and the like.
         app.UseStaticFiles(new StaticFileOptions
         {
-            FileProvider = new PhysicalFileProvider(Root),
-            OnPrepareResponse = c => c.Context.Response.Headers.CacheControl = "no-cache",
+            FileProvider = new PhysicalFileProvider(Path.Combine(Root, "assets")),
+            RequestPath = "/assets",
+            OnPrepareResponse = c =>
+            {
+                c.Context.Response.Headers.CacheControl = "no-cache";
+                AddSecurityHeaders(c.Context.Response);
+            },
         });
         app.MapGet("/", () => Page("index.html"));
         app.MapGet("/apps/{app}", (string app) => Page("app.html"));

@@ -34,8 +34,9 @@ public static class ApiExtensions
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddLookoutSilo();
-        builder.Services.AddOptions<Access.AccessOptions>().BindConfiguration("Lookout");
+        builder.Services.AddLookoutAccess(configuration);
         builder.Services.AddIngest();
+        builder.Services.AddRead();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -45,12 +46,13 @@ public static class ApiExtensions
         return builder;
     }
 
-    /// <summary>Adds the middleware: problem+json for errors.</summary>
+    /// <summary>Adds the middleware: problem+json for errors, the connection's own address, forwarded
+    /// headers from trusted proxies only, the dashboard's security headers, and read-side access.</summary>
     public static WebApplication UseLookoutApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<Access.AccessMiddleware>();
+        app.UseLookoutAccess();
         return app;
     }
 

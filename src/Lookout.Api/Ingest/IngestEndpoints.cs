@@ -23,11 +23,18 @@ public static class IngestEndpoints
             .Validate(o => o.MaxReportsPerBatch > 0, "Lookout:Ingest:MaxReportsPerBatch must be positive.")
             .Validate(o => o.MaxFieldLength >= 64, "Lookout:Ingest:MaxFieldLength must be at least 64.")
             .Validate(o => o.BodyTimeout > TimeSpan.Zero, "Lookout:Ingest:BodyTimeout must be positive.")
+            .Validate(o => o.UserAgentParsesPerRequest >= 0, "Lookout:Ingest:UserAgentParsesPerRequest must be 0 or more.")
             .ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration("Lookout:RateLimits")
-            .Validate(o => Valid(o.PerApp) && Valid(o.PerClient), "Lookout:RateLimits PerSecond and Burst must be positive for an enabled limit.")
+            .Validate(o => Valid(o.PerApp) && Valid(o.PerClient) && Valid(o.UserAgentParses), "Lookout:RateLimits PerSecond and Burst must be positive for an enabled limit.")
             .ValidateOnStart();
         services.AddSingleton(sp => new IngestRateLimiter(sp.GetRequiredService<IOptions<RateLimitOptions>>().Value));
+        services.AddOptions<AppsOptions>().BindConfiguration("Lookout:Apps")
+            .Validate(o => o.MaxNewPerMinute >= 0, "Lookout:Apps:MaxNewPerMinute must be 0 (off) or positive.")
+            .Validate(o => o.Allowed.All(p => !string.IsNullOrWhiteSpace(p) && p.Trim().All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '*')),
+                "Lookout:Apps:Allowed entries are application ids or patterns of [A-Za-z0-9._-] and '*'.")
+            .ValidateOnStart();
+        services.AddSingleton<AppAdmission>();
         services.AddOptions<NoiseSettings>().BindConfiguration("Lookout:Noise").ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoiseSettings>, NoiseSettingsValidator>();
         // Built once: the pipeline takes plain data, and rule patterns compile only here.
@@ -66,63 +73,82 @@ public static class IngestEndpoints
         return TypedResults.NoContent();
     }
 
-    /// <summary>Ingests one request body holding one or more reports for <paramref name="app"/>.</summary>
+    /// <summary>Ingests one request body holding one or more reports for <paramref name="app"/>. The
+    /// checks run cheapest first, and every limit that can refuse a request is checked before the work
+    /// it protects: the client's rate before the body is read, the application's rate and the
+    /// new-application rate before any report is normalized, a budget of user-agent parses inside it.</summary>
     public static async Task<IResult> IngestAsync(HttpContext http, string app)
     {
         http.Response.Headers.AccessControlAllowOrigin = "*";
-        if (!AppIds.IsValid(app))
-            return Problems.Of(400, "Invalid application id", "Application ids are 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.", "invalid_app");
         var services = http.RequestServices;
-        var options = services.GetRequiredService<IOptions<IngestOptions>>().Value;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
+        var admission = services.GetRequiredService<AppAdmission>();
+        var refusals = new Refusals(services.GetRequiredService<IGrainFactory>(), admission, app, now, http.RequestAborted);
+        if (!AppIds.IsValid(app))
+            return await refusals.RefuseAsync(400, "Invalid application id", "Application ids are 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', not only dots.", "invalid_app");
+        if (!admission.IsAllowed(app))
+            return await refusals.RefuseAsync(404, "Unknown application", "This collector does not accept reports for this application id.", "unknown_app");
+        var options = services.GetRequiredService<IOptions<IngestOptions>>().Value;
         var limiter = services.GetRequiredService<IngestRateLimiter>();
+        var client = http.Connection.RemoteIpAddress;
         // Before the body is read: a flooding address costs as little as possible.
-        if (!limiter.TryClient(http.Connection.RemoteIpAddress, out var clientWait))
-            return await RateLimitedAsync(http, grain, now, "client", 1, clientWait);
+        if (!limiter.TryClient(client, out var clientWait))
+            return await refusals.RateLimitedAsync(http, "client", "This client address's request rate limit is exceeded.", 1, clientWait);
         if (!TryReadExtras(http.Request.Query, now, http.Request.Headers.UserAgent.ToString(), out var context, out var extrasError))
-            return await RefuseAsync(grain, now, 400, "Invalid query parameter", extrasError, "invalid_extra");
+            return await refusals.RefuseAsync(400, "Invalid query parameter", extrasError, "invalid_extra");
 
         var body = await ReadBodyAsync(http, options);
         if (body.Refusal is { } refusal)
-            return await RefuseAsync(grain, now, refusal.Status, refusal.Title, refusal.Detail, refusal.Reason);
+            return await refusals.RefuseAsync(refusal.Status, refusal.Title, refusal.Detail, refusal.Reason);
         var (buffer, length) = (body.Buffer!, body.Length);
+        var normalization = services.GetRequiredService<NormalizationOptions>();
+        ReadPayload? payload = null;
         IngestResult result;
         try
         {
-            result = ReportPipeline.Process(buffer.AsMemory(0, length), context with { App = app },
-                services.GetRequiredService<NormalizationOptions>(), services.GetService<IUserAgentParser>());
+            payload = ReportPipeline.Read(buffer.AsMemory(0, length), normalization);
+            switch (payload.Error)
+            {
+                case PayloadError.Empty:
+                    return await refusals.RefuseAsync(400, "Empty body", "The request carried no report.", "empty");
+                case PayloadError.MalformedJson:
+                    return await refusals.RefuseAsync(400, "Malformed JSON", "The body starts like JSON but does not parse (or nests deeper than 32 levels).", "malformed");
+                case PayloadError.NoReports:
+                    return await refusals.RefuseAsync(400, "No reports", "The JSON holds no report object.", "no_reports", payload.RejectedEntries);
+                case PayloadError.NotJson:
+                    return await refusals.RefuseAsync(415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
+                case PayloadError.InvalidUtf8:
+                    return await refusals.RefuseAsync(400, "Invalid UTF-8", "Report bodies must be UTF-8.", "invalid_utf8");
+                case PayloadError.TooManyReports:
+                    return await refusals.RefuseAsync(413, "Too many reports", $"One request may carry at most {options.MaxReportsPerBatch} reports.", "too_many_reports", payload.RejectedEntries);
+            }
+            // Before normalization, which is where a request's cost is.
+            if (!await admission.IsKnownAsync(app, http.RequestAborted) && !admission.TryAdmitNew(app, out var newWait))
+                return await refusals.RateLimitedAsync(http, "new_app", "Too many new applications this minute; this one has nothing stored yet.",
+                    payload.Count + payload.RejectedEntries, newWait, "new_app_rate");
+            if (!limiter.TryApp(app, payload.Count, out var appWait))
+                return await refusals.RateLimitedAsync(http, "app", "This application's report rate limit is exceeded.", payload.Count + payload.RejectedEntries, appWait);
+            var userAgents = services.GetService<IUserAgentParser>() is { } parser
+                ? new BudgetedUserAgentParser(parser, options.UserAgentParsesPerRequest, () => limiter.TryUserAgentParse(client))
+                : null;
+            result = payload.Complete(context with { App = app }, normalization, userAgents);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             // A body the pipeline cannot handle is a bug to fix, but still the client's input: log it
             // loudly and answer 4xx, never 500.
             services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IngestEndpoints))
                 .LogError(ex, "Unreadable report body for {App} ({Length} bytes)", app, length);
-            return await RefuseAsync(grain, now, 400, "Unreadable body", "The body could not be read as reports.", "unreadable");
+            return await refusals.RefuseAsync(400, "Unreadable body", "The body could not be read as reports.", "unreadable");
         }
         finally
         {
+            // The parsed document reads the pooled buffer: release the document first.
+            payload?.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        switch (result.Error)
-        {
-            case PayloadError.Empty:
-                return await RefuseAsync(grain, now, 400, "Empty body", "The request carried no report.", "empty");
-            case PayloadError.MalformedJson:
-                return await RefuseAsync(grain, now, 400, "Malformed JSON", "The body starts like JSON but does not parse (or nests deeper than 32 levels).", "malformed");
-            case PayloadError.NoReports:
-                return await RefuseAsync(grain, now, 400, "No reports", "The JSON holds no report object.", "no_reports", result.RejectedEntries);
-            case PayloadError.NotJson:
-                return await RefuseAsync(grain, now, 415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
-            case PayloadError.InvalidUtf8:
-                return await RefuseAsync(grain, now, 400, "Invalid UTF-8", "Report bodies must be UTF-8.", "invalid_utf8");
-            case PayloadError.TooManyReports:
-                return await RefuseAsync(grain, now, 413, "Too many reports", $"One request may carry at most {options.MaxReportsPerBatch} reports.", "too_many_reports", result.RejectedEntries);
-        }
-        if (!limiter.TryApp(app, result.Reports.Count, out var appWait))
-            return await RateLimitedAsync(http, grain, now, "app", result.Reports.Count + result.RejectedEntries, appWait);
 
+        var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
         try
         {
             // Items of a batch that were not reports are counted; their siblings are stored.
@@ -134,38 +160,43 @@ public static class IngestEndpoints
             http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return Problems.Of(503, "Try again later", "The reports were not acknowledged (they are stored at most once): " + ex.Message, "unavailable");
         }
+        admission.MarkKnown(app);
         return TypedResults.NoContent();
     }
 
     /// <summary>The <c>dropped</c> counter value for a refusal reason.</summary>
     public static string DroppedReason(string reason) => DroppedReasons.RejectedPrefix + reason;
 
-    // 429 with the bucket's wait, counted as rate_limited:{which} for the application.
-    private static async Task<IResult> RateLimitedAsync(HttpContext http, IApplicationGrain grain, DateTimeOffset now, string which, int count, TimeSpan wait)
+    /// <summary>Answers refusals and counts them, so "I sent reports and see nothing" has an answer: under
+    /// the application when it is known, else under <see cref="AppIds.Unknown"/>, so a refusal creates
+    /// nothing for an id that has nothing stored.</summary>
+    private sealed class Refusals(IGrainFactory grains, AppAdmission admission, string app, DateTimeOffset now, CancellationToken aborted)
     {
-        await CountDroppedAsync(grain, DroppedReasons.RateLimited + ":" + which, count, now);
-        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return Problems.Of(429, "Too many requests",
-            which == "app" ? "This application's report rate limit is exceeded." : "This client address's request rate limit is exceeded.",
-            "rate_limited");
-    }
-
-    // Answers a refusal and counts it for the application, so "I sent reports and see nothing" has an answer.
-    private static async Task<IResult> RefuseAsync(IApplicationGrain grain, DateTimeOffset now, int status, string title, string? detail, string reason, int count = 1)
-    {
-        await CountDroppedAsync(grain, DroppedReason(reason), count, now);
-        return Problems.Of(status, title, detail, reason);
-    }
-
-    private static async Task CountDroppedAsync(IApplicationGrain grain, string reason, int count, DateTimeOffset now)
-    {
-        try
+        public async Task<IResult> RefuseAsync(int status, string title, string? detail, string reason, int count = 1)
         {
-            await grain.RecordDroppedAsync(reason, Math.Max(count, 1), now);
+            await CountAsync(DroppedReason(reason), count);
+            return Problems.Of(status, title, detail, reason);
         }
-        catch (SiloUnavailableException)
+
+        // 429 with the bucket's wait, counted as rate_limited:{which}.
+        public async Task<IResult> RateLimitedAsync(HttpContext http, string which, string detail, int count, TimeSpan wait, string reason = "rate_limited")
         {
-            // Stopping: the refusal is still answered, just not counted.
+            await CountAsync(DroppedReasons.RateLimited + ":" + which, count);
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Problems.Of(429, "Too many requests", detail, reason);
+        }
+
+        private async Task CountAsync(string reason, int count)
+        {
+            try
+            {
+                var known = AppIds.IsValid(app) && admission.IsAllowed(app) && await admission.IsKnownAsync(app, aborted);
+                await grains.GetGrain<IApplicationGrain>(known ? app : AppIds.Unknown).RecordDroppedAsync(reason, Math.Max(count, 1), now);
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or StorageUnavailableException or OperationCanceledException)
+            {
+                // Stopping, storage away or the client gone: the refusal is still answered, just not counted.
+            }
         }
     }
 

@@ -29,6 +29,13 @@ public sealed class IngestOptions
     /// <summary>What stored URLs keep of their query strings.</summary>
     public UrlPrivacy UrlPrivacy { get; set; } = UrlPrivacy.StripQueryValues;
 
+    /// <summary>Default for <see cref="UserAgentParsesPerRequest"/>.</summary>
+    public const int DefaultUserAgentParsesPerRequest = 2;
+
+    /// <summary>Uncached user agents one request may have parsed (a browser's batch carries one); the rest
+    /// are stored with browser and OS <c>unparsed</c>. Bounds the CPU a request can cost, whatever it holds.</summary>
+    public int UserAgentParsesPerRequest { get; set; } = DefaultUserAgentParsesPerRequest;
+
     /// <summary>The <c>Retry-After</c> sent with 503 when storage is away.</summary>
     public int RetryAfterSeconds { get; set; } = DefaultRetryAfterSeconds;
 }

@@ -20,6 +20,15 @@ public static class ReadEndpoints
     /// <summary>Most points a series may have.</summary>
     public const int MaxSeriesPoints = 5000;
 
+    internal static IServiceCollection AddRead(this IServiceCollection services)
+    {
+        services.AddOptions<ReadOptions>().BindConfiguration("Lookout:Read")
+            .Validate(o => o.SearchTimeout > TimeSpan.Zero && o.MaxConcurrentSearches > 0, "Lookout:Read:SearchTimeout and MaxConcurrentSearches must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<SearchLimits>();
+        return services;
+    }
+
     internal static void MapReadEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
@@ -33,17 +42,50 @@ public static class ReadEndpoints
         api.MapGet("/cluster", GetClusterAsync);
     }
 
-    /// <summary>Every application with lifetime totals.</summary>
-    public static Task<IResult> GetAppsAsync(IReportReader reader, CancellationToken cancellationToken) => Guard(async () =>
+    /// <summary>Default page size of <c>GET /api/apps</c>.</summary>
+    public const int DefaultAppsPageSize = 100;
+    /// <summary>Largest page size of <c>GET /api/apps</c>.</summary>
+    public const int MaxAppsPageSize = 1000;
+
+    /// <summary>Applications with lifetime totals, in id order, <c>limit</c> at a time (default 100, at most
+    /// 1000) after the id <c>after</c> (the previous page's <c>next</c>). With <c>sparkline=24h</c> (any
+    /// duration up to 7d) each carries its hourly totals over that window, read for the whole page in one query.</summary>
+    public static Task<IResult> GetAppsAsync(HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
-        var apps = await reader.GetAppsAsync(cancellationToken);
-        return TypedResults.Ok(new AppsResponse([.. apps.Select(a => new AppItem(a.App, a.Total, a.Noise, a.FirstSeen.UtcDateTime, a.LastSeen.UtcDateTime))]));
+        if (!TryInt(request.Query["limit"], DefaultAppsPageSize, 1, MaxAppsPageSize, out var limit)) return BadQuery($"'limit' must be 1-{MaxAppsPageSize}.");
+        var after = request.Query["after"].ToString();
+        if (after.Length > 0 && !AppIds.IsValid(after)) return BadQuery("'after' must be an application id from 'next'.");
+        TimeSpan? sparkline = null;
+        var sparklineText = request.Query["sparkline"].ToString();
+        if (sparklineText.Length > 0)
+        {
+            if (!TimeWindow.TryParseDuration(sparklineText, out var span) || span < TimeSpan.FromHours(1) || span > TimeSpan.FromDays(7))
+                return BadQuery("'sparkline' must be a duration from 1h to 7d, such as 24h.");
+            sparkline = span;
+        }
+        var apps = await reader.GetAppsPageAsync(limit, after.Length > 0 ? after : null, cancellationToken);
+        var lines = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        if (sparkline is { } window && apps.Count > 0)
+        {
+            // Whole hours ending with the current one, as the series endpoint counts them.
+            var until = CountRules.Bucket(time.GetUtcNow()).AddHours(1);
+            var since = until - TimeSpan.FromHours(Math.Ceiling(window.TotalHours));
+            var hours = (int)(until - since).TotalHours;
+            foreach (var a in apps) lines[a.App] = new long[hours];
+            foreach (var row in await reader.GetTotalsAsync([.. apps.Select(a => a.App)], since, until, cancellationToken))
+            {
+                if (lines.TryGetValue(row.Value, out var points)) points[(int)(row.Bucket - since).TotalHours] += row.Count;
+            }
+        }
+        var next = apps.Count == limit ? apps[^1].App : null;
+        return TypedResults.Ok(new AppsResponse([.. apps.Select(a => new AppItem(a.App, a.Total, a.Noise, a.FirstSeen.UtcDateTime, a.LastSeen.UtcDateTime,
+            lines.GetValueOrDefault(a.App)))], next));
     });
 
     /// <summary>Top values per dimension over a window (default: the last 24 hours).</summary>
     public static Task<IResult> GetCountsAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
-        if (!AppIds.IsValid(app)) return InvalidApp();
+        if (!AppIds.IsReadable(app)) return InvalidApp();
         if (!TimeWindow.TryRead(request.Query, time.GetUtcNow(), out var window, out var error)) return BadQuery(error);
         if (!TryInt(request.Query["limit"], DefaultTopLimit, 1, 1000, out var limit)) return BadQuery("'limit' must be 1-1000.");
         var rows = await reader.GetCountsAsync(app, window.Since, window.Until, cancellationToken);
@@ -62,7 +104,7 @@ public static class ReadEndpoints
     /// <summary>Points for graphs: one series per value of a dimension, zero-filled per step.</summary>
     public static Task<IResult> GetSeriesAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
-        if (!AppIds.IsValid(app)) return InvalidApp();
+        if (!AppIds.IsReadable(app)) return InvalidApp();
         var dimension = request.Query["dimension"].ToString();
         if (dimension.Length == 0) dimension = Dimensions.Total;
         if (!Dimensions.Counted.Contains(dimension))
@@ -90,20 +132,31 @@ public static class ReadEndpoints
 
     /// <summary>Newest reports of one application first, a page at a time (<c>limit</c>, <c>before</c>),
     /// filtered by the search query <c>q</c> when given.</summary>
-    public static Task<IResult> GetReportsAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
+    public static Task<IResult> GetReportsAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, SearchLimits limits, CancellationToken cancellationToken) => Guard(async () =>
     {
         if (!AppIds.IsValid(app)) return InvalidApp();
-        return await SearchPageAsync(app, request, reader, time, cancellationToken);
+        return await SearchPageAsync(app, request, reader, time, limits, cancellationToken);
     });
 
     /// <summary>Search across every application (<c>app:</c> / <c>app_name:</c> in <c>q</c> narrows it).</summary>
-    public static Task<IResult> SearchAllAsync(HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken)
-        => Guard(() => SearchPageAsync(null, request, reader, time, cancellationToken));
+    public static Task<IResult> SearchAllAsync(HttpRequest request, IReportReader reader, TimeProvider time, SearchLimits limits, CancellationToken cancellationToken)
+        => Guard(() => SearchPageAsync(null, request, reader, time, limits, cancellationToken));
 
-    private static async Task<IResult> SearchPageAsync(string? app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken)
+    // One page, within the silo's search slots and run-time cap, cancelled when the client leaves.
+    private static async Task<IResult> SearchPageAsync(string? app, HttpRequest request, IReportReader reader, TimeProvider time, SearchLimits limits, CancellationToken aborted)
     {
         if (!TryReadSearch(app, request, time.GetUtcNow(), MaxPageSize, out var search, out var problem)) return problem;
-        var reports = await reader.SearchAsync(search, cancellationToken);
+        using var slot = limits.TryEnter(aborted);
+        if (slot is null) return SearchLimits.Busy(request.HttpContext.Response);
+        IReadOnlyList<StoredReport> reports;
+        try
+        {
+            reports = await reader.SearchAsync(search, slot.Token);
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            return limits.TimedOut();
+        }
         var next = reports.Count == search.Limit ? reports[^1].Id.ToString("D") : null;
         return TypedResults.Ok(new ReportsResponse([.. reports.Select(ToItem)], next));
     }
@@ -115,7 +168,7 @@ public static class ReadEndpoints
 
     /// <summary>Streams every match of <c>q</c> as NDJSON, one report per line, newest first, paging by
     /// keyset underneath (at most <see cref="MaxExportRows"/> rows, or <c>limit</c>).</summary>
-    public static async Task ExportAsync(string app, HttpContext http, IReportReader reader, TimeProvider time)
+    public static async Task ExportAsync(string app, HttpContext http, IReportReader reader, TimeProvider time, SearchLimits limits)
     {
         var request = http.Request;
         if (!AppIds.IsValid(app))
@@ -128,32 +181,57 @@ public static class ReadEndpoints
             await problem.ExecuteAsync(http);
             return;
         }
+        using var slot = limits.TryEnter(http.RequestAborted);
+        if (slot is null)
+        {
+            await SearchLimits.Busy(http.Response).ExecuteAsync(http);
+            return;
+        }
         var remaining = search.Limit;
         var options = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         IReadOnlyList<StoredReport> page;
         try
         {
-            page = await reader.SearchAsync(search with { Limit = Math.Min(remaining, MaxPageSize) }, http.RequestAborted);
+            page = await reader.SearchAsync(search with { Limit = Math.Min(remaining, ExportPageSize) }, slot.Token);
         }
         catch (StorageUnavailableException ex)
         {
             await Problems.Of(503, "Storage unavailable", ex.Message, "storage_unavailable").ExecuteAsync(http);
             return;
         }
-        http.Response.ContentType = "application/x-ndjson; charset=utf-8";
-        while (page.Count > 0)
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
         {
-            foreach (var report in page)
+            await limits.TimedOut().ExecuteAsync(http);
+            return;
+        }
+        http.Response.ContentType = "application/x-ndjson; charset=utf-8";
+        try
+        {
+            while (page.Count > 0)
             {
-                await JsonSerializer.SerializeAsync(http.Response.Body, ToItem(report), options, http.RequestAborted);
-                await http.Response.Body.WriteAsync(NewLine, http.RequestAborted);
+                // Each report is written straight to the response and each page flushed, so an export holds
+                // one page in memory however long it is, and a slow reader slows the export, not the heap.
+                foreach (var report in page)
+                {
+                    await JsonSerializer.SerializeAsync(http.Response.Body, ToItem(report), options, http.RequestAborted);
+                    await http.Response.Body.WriteAsync(NewLine, http.RequestAborted);
+                }
+                remaining -= page.Count;
+                if (remaining <= 0 || page.Count < ExportPageSize) break;
+                await http.Response.Body.FlushAsync(http.RequestAborted);
+                slot.Restart();
+                page = await reader.SearchAsync(search with { Before = page[^1].Id, Limit = Math.Min(remaining, ExportPageSize) }, slot.Token);
             }
-            remaining -= page.Count;
-            if (remaining <= 0 || page.Count < MaxPageSize) break;
-            await http.Response.Body.FlushAsync(http.RequestAborted);
-            page = await reader.SearchAsync(search with { Before = page[^1].Id, Limit = Math.Min(remaining, MaxPageSize) }, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or StorageUnavailableException)
+        {
+            // The status line is sent: a client that left, a page out of time or storage gone mid-export
+            // ends the stream early, which an NDJSON reader sees as a shorter export.
         }
     }
+
+    // Pages of an export: small enough that a page's reports and their JSON stay a few hundred KB.
+    private const int ExportPageSize = 200;
 
     /// <summary>Reads <c>q</c>, <c>limit</c> and <c>before</c>; a malformed query answers 400 with its position.</summary>
     private static bool TryReadSearch(string? app, HttpRequest request, DateTimeOffset now, int maxLimit, out SearchRequest search, out IResult problem)

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace Lookout.Api.Read;
 
 /// <summary><c>GET /api/apps</c>.</summary>
-/// <param name="Apps">Every application, most recently seen first.</param>
-public sealed record AppsResponse(IReadOnlyList<AppItem> Apps);
+/// <param name="Apps">A page of applications in id order.</param>
+/// <param name="Next">Pass as <c>after</c> for the next page; null on the last page.</param>
+public sealed record AppsResponse(IReadOnlyList<AppItem> Apps, string? Next);
 
 /// <summary>One application.</summary>
 /// <param name="App">Id.</param>
@@ -13,7 +14,8 @@ public sealed record AppsResponse(IReadOnlyList<AppItem> Apps);
 /// <param name="Noise">Reports with a noise verdict.</param>
 /// <param name="FirstSeen">First receipt (UTC).</param>
 /// <param name="LastSeen">Last receipt (UTC).</param>
-public sealed record AppItem(string App, long Total, long Noise, DateTime FirstSeen, DateTime LastSeen);
+/// <param name="Sparkline">Hourly totals over the <c>sparkline</c> window, oldest first, when asked for.</param>
+public sealed record AppItem(string App, long Total, long Noise, DateTime FirstSeen, DateTime LastSeen, IReadOnlyList<long>? Sparkline = null);
 
 /// <summary>A value and its count.</summary>
 /// <param name="Value">Dimension value.</param>

@@ -1,4 +1,5 @@
 // The pure entry point: a request body in, canonical reports (or a named refusal) out.
+using System.Text.Json;
 using Lookout.Grains.Reports.Noise;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
@@ -14,6 +15,45 @@ public sealed record IngestResult(IReadOnlyList<Report> Reports, int RejectedEnt
     internal static IngestResult Failed(PayloadError error, int rejected = 0) => new([], rejected, error);
 }
 
+/// <summary>A request body read as far as its entries, before any normalization: the cheap half of the
+/// pipeline, so a caller can check limits that depend on the number of reports (an application's rate)
+/// before paying for the rest. Dispose it to release the parsed document.</summary>
+public sealed class ReadPayload : IDisposable
+{
+    private readonly JsonDocument? _document;
+    private readonly List<PayloadEntry> _entries;
+
+    internal ReadPayload(JsonDocument? document, List<PayloadEntry> entries, int rejected, PayloadError error)
+    {
+        _document = document;
+        _entries = entries;
+        RejectedEntries = rejected;
+        Error = error;
+    }
+
+    /// <summary>Why the whole payload is refused, or <see cref="PayloadError.None"/>.</summary>
+    public PayloadError Error { get; }
+
+    /// <summary>Report entries found (zero when refused).</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Items of a batch that were not report objects.</summary>
+    public int RejectedEntries { get; }
+
+    /// <summary>Normalizes, classifies and noise-checks every entry.</summary>
+    public IngestResult Complete(IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents = null)
+    {
+        if (Error != PayloadError.None) return IngestResult.Failed(Error, RejectedEntries);
+        var reports = new Report[_entries.Count];
+        for (var i = 0; i < reports.Length; i++)
+            reports[i] = ReportPipeline.Complete(ReportPipeline.Normalize(_entries[i], context, options), context, options, userAgents);
+        return new IngestResult(reports, RejectedEntries, PayloadError.None);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _document?.Dispose();
+}
+
 /// <summary>Parses, normalizes, classifies and noise-checks a request body. Pure: everything from the
 /// outside world comes in through <see cref="IngestContext"/>; the result depends on nothing else.</summary>
 public static class ReportPipeline
@@ -21,21 +61,30 @@ public static class ReportPipeline
     /// <summary>Reads every report in <paramref name="body"/>.</summary>
     public static IngestResult Process(ReadOnlyMemory<byte> body, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents = null)
     {
-        var error = PayloadReader.TryParse(body, out var document);
-        if (error != PayloadError.None || document is null) return IngestResult.Failed(error);
-        using (document)
-        {
-            var entries = PayloadReader.Entries(document.RootElement, out var rejected);
-            if (entries.Count == 0) return IngestResult.Failed(PayloadError.NoReports, rejected);
-            // Refused whole, before any normalization work: a browser never batches this many.
-            if (entries.Count + rejected > options.MaxReportsPerBatch) return IngestResult.Failed(PayloadError.TooManyReports, entries.Count + rejected);
-            var reports = new Report[entries.Count];
-            for (var i = 0; i < reports.Length; i++) reports[i] = Complete(Normalize(entries[i], context, options), context, options, userAgents);
-            return new IngestResult(reports, rejected, PayloadError.None);
-        }
+        using var payload = Read(body, options);
+        return payload.Complete(context, options, userAgents);
     }
 
-    private static NormalizedEntry Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
+    /// <summary>The first half of <see cref="Process"/>: parses the JSON and finds the entries (refusing
+    /// an empty, malformed or oversized batch), without normalizing any.</summary>
+    public static ReadPayload Read(ReadOnlyMemory<byte> body, NormalizationOptions options)
+    {
+        var error = PayloadReader.TryParse(body, out var document);
+        if (error != PayloadError.None || document is null) return new ReadPayload(null, [], 0, error);
+        var entries = PayloadReader.Entries(document.RootElement, out var rejected);
+        if (entries.Count == 0) return Refused(document, PayloadError.NoReports, rejected);
+        // Refused whole, before any normalization work: a browser never batches this many.
+        if (entries.Count + rejected > options.MaxReportsPerBatch) return Refused(document, PayloadError.TooManyReports, entries.Count + rejected);
+        return new ReadPayload(document, entries, rejected, PayloadError.None);
+    }
+
+    private static ReadPayload Refused(JsonDocument document, PayloadError error, int rejected)
+    {
+        document.Dispose();
+        return new ReadPayload(null, [], rejected, error);
+    }
+
+    internal static NormalizedEntry Normalize(PayloadEntry entry, IngestContext context, NormalizationOptions options)
         => entry.Format switch
         {
             EntryFormat.LegacyCsp => CspNormalizer.Legacy(entry.Fields, context, options),
@@ -50,7 +99,7 @@ public static class ReportPipeline
 
     /// <summary>Adds what does not depend on the report's format: browser and OS from its user agent,
     /// the endpoint's env and release extras, and the noise verdict, which may depend on the browser.</summary>
-    private static Report Complete(NormalizedEntry entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
+    internal static Report Complete(NormalizedEntry entry, IngestContext context, NormalizationOptions options, IUserAgentParser? userAgents)
     {
         var report = entry.Report;
         var ua = report.UserAgent is null || userAgents is null ? UserAgentInfo.Unknown : userAgents.Parse(report.UserAgent);

@@ -35,6 +35,17 @@ public interface IReportReader
     /// <summary>Every application, most recently seen first.</summary>
     Task<IReadOnlyList<AppSummary>> GetAppsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Up to <paramref name="limit"/> applications in id order, starting after <paramref name="after"/>
+    /// (a keyset page over the application summary's primary key).</summary>
+    Task<IReadOnlyList<AppSummary>> GetAppsPageAsync(int limit, string? after, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="app"/> has stored reports (a row in the application summary).</summary>
+    Task<bool> AppExistsAsync(string app, CancellationToken cancellationToken);
+
+    /// <summary>Hourly totals of several applications in [<paramref name="since"/>, <paramref name="until"/>),
+    /// in one query: the rows' <see cref="BucketRow.Value"/> is the application id.</summary>
+    Task<IReadOnlyList<BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
     /// <summary>Counters of <paramref name="app"/> summed over buckets in [<paramref name="since"/>, <paramref name="until"/>).</summary>
     Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 
@@ -83,3 +94,14 @@ public interface IStorageAdmin
 /// <param name="Partitions">Daily partitions dropped whole (PostgreSQL).</param>
 /// <param name="Counts">Hourly counter rows deleted.</param>
 public sealed record RetentionResult(long Reports, int Partitions, long Counts);
+
+/// <summary>Where the ASP.NET Core data-protection key ring lives: in the database, so every silo and
+/// every restart reads the same keys (a session cookie one silo issued is accepted by all).</summary>
+public interface IKeyStore
+{
+    /// <summary>Every stored key element's XML; empty when none is stored yet or the schema is not migrated yet.</summary>
+    IReadOnlyList<string> GetKeys();
+
+    /// <summary>Stores one key element under its unique <paramref name="name"/>.</summary>
+    void StoreKey(string name, string xml);
+}

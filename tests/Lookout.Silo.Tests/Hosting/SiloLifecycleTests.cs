@@ -22,6 +22,12 @@ public sealed class SiloLifecycleTests
     private sealed class NoUserAgents : IUserAgentParser
     {
         public UserAgentInfo Parse(string userAgent) => UserAgentInfo.Unknown;
+
+        public bool TryGetCached(string userAgent, out UserAgentInfo info)
+        {
+            info = UserAgentInfo.Unknown;
+            return true;
+        }
     }
 
     private static SiloLifecycle Lifecycle(FoldCounter admin)

@@ -33,25 +33,63 @@ function rows(table, items, render) {
 }
 
 // ---- Applications ----
+// One request per page of applications, sparklines included; pages are appended on demand, so the page
+// stays light with tens of thousands of applications.
+const APPS_PAGE = 100;
+
+function sparkline(points) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('viewBox', '0 0 160 36');
+  const max = Math.max(1, ...points);
+  const step = points.length > 1 ? 160 / (points.length - 1) : 0;
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', points.map((c, i) => `${(i * step).toFixed(1)},${(34 - 32 * c / max).toFixed(1)}`).join(' '));
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', COLORS[0]);
+  line.setAttribute('stroke-width', '1.5');
+  svg.appendChild(line);
+  return svg;
+}
+
+function appRow(a) {
+  const tr = document.createElement('tr');
+  tr.dataset.app = a.app;
+  tr.innerHTML = `<td><a href="/apps/${encodeURIComponent(a.app)}">${esc(a.app)}</a></td>` +
+    `<td class="num total">${fmt(a.total)}</td><td class="num noise">${a.total ? Math.round(100 * a.noise / a.total) : 0}%</td>` +
+    `<td class="sparkcell"></td><td>${when(a.last_seen)}</td>`;
+  tr.querySelector('.sparkcell').appendChild(sparkline(a.sparkline ?? []));
+  return tr;
+}
+
 async function appsPage() {
-  const charts = {};
-  async function refresh() {
-    const { apps } = await api('/api/apps');
-    $('#empty').hidden = apps.length > 0;
-    rows($('#apps'), apps, (a) => `<tr data-app="${esc(a.app)}"><td><a href="/apps/${encodeURIComponent(a.app)}">${esc(a.app)}</a></td>` +
-      `<td class="num total">${fmt(a.total)}</td><td class="num noise">${a.total ? Math.round(100 * a.noise / a.total) : 0}%</td>` +
-      `<td><canvas class="spark" width="160" height="36" id="spark-${esc(a.app)}"></canvas></td><td>${when(a.last_seen)}</td></tr>`);
-    for (const a of apps) {
-      const series = await api(`/api/apps/${encodeURIComponent(a.app)}/series?since=24h&step=1h`);
-      const points = series.series[0]?.points ?? [];
-      charts[a.app]?.destroy();
-      charts[a.app] = new Chart(document.getElementById('spark-' + a.app), {
-        type: 'line',
-        data: { labels: points.map((p) => p.t), datasets: [{ data: points.map((p) => p.count), borderColor: COLORS[0], borderWidth: 1.5, pointRadius: 0, fill: false }] },
-        options: { animation: false, responsive: false, plugins: { legend: { display: false }, tooltip: { enabled: false } }, scales: { x: { display: false }, y: { display: false, beginAtZero: true } } },
-      });
-    }
+  const body = $('#apps tbody');
+  let loaded = 0;
+  let next = null;
+  async function load(after, limit) {
+    const query = new URLSearchParams({ limit: String(limit), sparkline: '24h' });
+    if (after) query.set('after', after);
+    return api('/api/apps?' + query);
   }
+  function show(page, replace) {
+    const rowsNow = page.apps.map(appRow);
+    if (replace) body.replaceChildren(...rowsNow); else body.append(...rowsNow);
+    next = page.next;
+    $('#more').hidden = !next;
+    $('#empty').hidden = body.children.length > 0;
+    document.body.dataset.apps = String(body.children.length);
+  }
+  async function more() {
+    const page = await load(next, APPS_PAGE);
+    loaded += page.apps.length;
+    show(page, false);
+  }
+  // A refresh reads what is on screen again, in one request.
+  async function refresh() {
+    show(await load(null, Math.min(Math.max(loaded, APPS_PAGE), 1000)), true);
+    loaded = body.children.length;
+  }
+  $('#more').onclick = () => more().catch(console.error);
   await refresh();
   setInterval(() => refresh().catch(console.error), REFRESH_MS);
 }

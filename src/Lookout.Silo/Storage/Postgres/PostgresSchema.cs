@@ -154,5 +154,12 @@ internal static class PostgresSchema
                 counts bigint[] not null
             );
             """),
+        (8, """
+            -- The data-protection key ring (session cookies), one XML element per key, shared by every silo.
+            create table lookout_keys (
+                name text primary key,
+                xml text not null
+            );
+            """),
     ];
 }

@@ -11,6 +11,31 @@ internal sealed partial class PostgresStorage
         => QueryAsync("select app, total, noise, first_seen, last_seen from lookout_apps order by last_seen desc", [],
             r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Utc(r, 3), Utc(r, 4)), cancellationToken);
 
+    public Task<IReadOnlyList<AppSummary>> GetAppsPageAsync(int limit, string? after, CancellationToken cancellationToken)
+        => QueryAsync("select app, total, noise, first_seen, last_seen from lookout_apps where app > $1 order by app limit $2", [after ?? "", limit],
+            r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Utc(r, 3), Utc(r, 4)), cancellationToken);
+
+    public async Task<bool> AppExistsAsync(string app, CancellationToken cancellationToken)
+        => (await QueryAsync("select 1 from lookout_apps where app = $1", [app], _ => true, cancellationToken)).Count > 0;
+
+    public Task<IReadOnlyList<BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        if (apps.Count == 0) return Task.FromResult<IReadOnlyList<BucketRow>>([]);
+        return QueryAsync($"""
+            select app, bucket, sum(count)::bigint from (
+                select app, bucket, count from lookout_counts
+                where app = any($1) and dimension = '{Lookout.Grains.Counting.Dimensions.Total}' and bucket >= $2 and bucket < $3
+                union all
+                select p.app, d.bucket, d.count
+                from lookout_count_deltas p, unnest(p.buckets, p.dimensions, p."values", p.counts) as d(bucket, dimension, value, count)
+                where p.app = any($1) and d.dimension = '{Lookout.Grains.Counting.Dimensions.Total}' and d.bucket >= $2 and d.bucket < $3
+            ) c
+            group by app, bucket
+            order by bucket
+            """, [apps.ToArray(), since.ToUniversalTime(), until.ToUniversalTime()],
+            r => new BucketRow(Utc(r, 1), r.GetString(0), r.GetInt64(2)), cancellationToken);
+    }
+
     public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
             select dimension, value, sum(count)::bigint from (

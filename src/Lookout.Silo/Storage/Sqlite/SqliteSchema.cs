@@ -108,5 +108,12 @@ internal static class SqliteSchema
                 count integer not null
             );
             """),
+        (8, """
+            -- The data-protection key ring (session cookies), one XML element per key.
+            create table lookout_keys (
+                name text primary key,
+                xml text not null
+            );
+            """),
     ];
 }

@@ -12,6 +12,32 @@ internal sealed partial class SqliteStorage
         => QueryAsync("select app, total, noise, first_seen, last_seen from lookout_apps order by last_seen desc", [],
             r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), FromMillis(r.GetInt64(3)), FromMillis(r.GetInt64(4))), cancellationToken);
 
+    public Task<IReadOnlyList<AppSummary>> GetAppsPageAsync(int limit, string? after, CancellationToken cancellationToken)
+        => QueryAsync($"select app, total, noise, first_seen, last_seen from lookout_apps where app > $p0 order by app limit {limit}", [after ?? ""],
+            r => new AppSummary(r.GetString(0), r.GetInt64(1), r.GetInt64(2), FromMillis(r.GetInt64(3)), FromMillis(r.GetInt64(4))), cancellationToken);
+
+    public async Task<bool> AppExistsAsync(string app, CancellationToken cancellationToken)
+        => (await QueryAsync("select 1 from lookout_apps where app = $p0", [app], _ => true, cancellationToken)).Count > 0;
+
+    public Task<IReadOnlyList<BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        if (apps.Count == 0) return Task.FromResult<IReadOnlyList<BucketRow>>([]);
+        // The ids go in as one JSON array parameter: one statement whatever the page size.
+        var ids = System.Text.Json.JsonSerializer.Serialize(apps);
+        return QueryAsync($"""
+            select app, bucket, sum(count) from (
+                select app, bucket, count from lookout_counts
+                where app in (select value from json_each($p0)) and dimension = '{Lookout.Grains.Counting.Dimensions.Total}' and bucket >= $p1 and bucket < $p2
+                union all
+                select app, bucket, count from lookout_count_deltas
+                where app in (select value from json_each($p0)) and dimension = '{Lookout.Grains.Counting.Dimensions.Total}' and bucket >= $p1 and bucket < $p2
+            )
+            group by app, bucket
+            order by bucket
+            """, [ids, Millis(since), Millis(until)],
+            r => new BucketRow(FromMillis(r.GetInt64(1)), r.GetString(0), r.GetInt64(2)), cancellationToken);
+    }
+
     public Task<IReadOnlyList<CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
         => QueryAsync("""
             select dimension, value, sum(count) from (
@@ -156,10 +182,21 @@ internal sealed partial class SqliteStorage
             using var command = connection.CreateCommand();
             command.CommandText = sql;
             foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+            // SQLite runs the statement on this thread and ignores the token: interrupt it when the token
+            // fires (the client went away, or the search ran out of time), so no query outlives its request.
+            using var interrupt = cancellationToken.Register(static state => SQLitePCL.raw.sqlite3_interrupt((SQLitePCL.sqlite3)state!), connection.Handle);
             using var reader = command.ExecuteReader();
             var rows = new List<T>();
-            while (reader.Read()) rows.Add(map(reader));
+            while (reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                rows.Add(map(reader));
+            }
             return rows;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == SQLitePCL.raw.SQLITE_INTERRUPT)
+        {
+            throw new OperationCanceledException("The SQLite query was interrupted.", ex, cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
