@@ -69,7 +69,18 @@ busy_ticks() { head -1 /proc/stat | awk '{ idle = $5 + $6; total = 0; for (i = 2
 
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
-stored() { curl -s "$url/api/apps" | python3 -c "import json,sys; print(sum(a['total'] for a in json.load(sys.stdin)['apps']))"; }
+# Every page of /api/apps (1 000 at a time): the 1 000-application run needs them all.
+stored() { python3 - "$url" <<'PY'
+import json, sys, urllib.request
+base, after, total = sys.argv[1], "", 0
+while True:
+    page = json.load(urllib.request.urlopen(f"{base}/api/apps?limit=1000" + (f"&after={after}" if after else "")))
+    total += sum(a["total"] for a in page["apps"])
+    after = page.get("next")
+    if not after: break
+print(total)
+PY
+}
 
 peak_rss_mb() { awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status"; }
 
@@ -119,6 +130,8 @@ print(f'{t / hz / n * 1e6:.0f} / {p / hz / n * 1e6:.0f} / {w / n * 1e6:.0f} | {b
 # wrk sends everything from one loopback address: the per-client rate limit would refuse the load.
 # The per-application limit stays on (its cost is part of Lookout's); the mix stays far below it.
 export Lookout__RateLimits__PerClient__Enabled=false
+# The load creates its applications at once (1 000 in the apps run): no new-application rate.
+export Lookout__Apps__MaxNewPerMinute=0
 
 # (a) the HTTP ceiling
 if want bare; then

@@ -87,15 +87,24 @@ pg_stop() {
 pid_alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 silo_alive() { [ -f "$dir/silo$1.pid" ] && pid_alive "$(cat "$dir/silo$1.pid")"; }
 
+# The read side's token: LOOKOUT_CLUSTER_TOKEN, or one made once per cluster folder ($dir/token).
+cluster_token() {
+  if [ -n "${LOOKOUT_CLUSTER_TOKEN:-}" ]; then echo "$LOOKOUT_CLUSTER_TOKEN"; return; fi
+  [ -s "$dir/token" ] || { mkdir -p "$dir"; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/token"; }
+  cat "$dir/token"
+}
+
 start_silo() {
   local n=$1 port path
   port=$(silo_port "$n")
   path=$(dll)
   if silo_alive "$n"; then echo "cluster: silo $n already runs" >&2; return 0; fi
-  # With nginx in front, the per-client rate limit must see X-Forwarded-For, not nginx's address.
-  local forwarded=false
-  command -v nginx >/dev/null && forwarded=true
-  ASPNETCORE_FORWARDEDHEADERS_ENABLED=$forwarded \
+  # With nginx in front, the per-client rate limit must see X-Forwarded-For, trusted from nginx's
+  # address only; behind a proxy the read side needs a token, so every silo gets the cluster's.
+  local proxy=()
+  command -v nginx >/dev/null && proxy=(Lookout__ForwardedHeaders__KnownProxies__0=127.0.0.1)
+  env "${proxy[@]}" \
+  Lookout__AdminToken="$(cluster_token)" \
   Lookout__Storage__Provider=postgres \
   Lookout__Storage__ConnectionString="$(connection_string)" \
     nohup dotnet "$path" --urls "http://127.0.0.1:$port" >>"$dir/silo$n.log" 2>&1 </dev/null &
@@ -177,7 +186,7 @@ case "${1:-}" in
       if silo_alive "$n"; then echo "silo $n: running, pid $(cat "$dir/silo$n.pid"), port $(silo_port "$n")"; else echo "silo $n: stopped"; fi
     done
     for n in $(seq 1 "$silos"); do
-      silo_alive "$n" && { curl -fsS "http://127.0.0.1:$(silo_port "$n")/api/cluster"; echo; break; }
+      silo_alive "$n" && { curl -fsS -H "Authorization: Bearer $(cluster_token)" "http://127.0.0.1:$(silo_port "$n")/api/cluster"; echo; break; }
     done
     ;;
   clean)

@@ -24,7 +24,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
             ["Lookout__Cluster__DeadAfter"] = "00:00:04",
         });
         await cluster.RunAsync("start");
-        using var silo2 = new HttpClient { BaseAddress = cluster.Silo(2) };
+        using var silo2 = cluster.Reader(2);
         var killedId = (await silo2.GetJsonAsync("/api/cluster")).GetProperty("self").GetString()!;
 
         var load = new Load([cluster.Silo(1), cluster.Silo(2), cluster.Silo(3)]);
@@ -40,7 +40,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         await stop.CancelAsync();
         await running;
 
-        using var silo1 = new HttpClient { BaseAddress = cluster.Silo(1) };
+        using var silo1 = cluster.Reader(1);
         var dead = await Eventually(async () =>
         {
             var silos = (await silo1.GetJsonAsync("/api/cluster")).GetProperty("silos").EnumerateArray();

@@ -122,7 +122,7 @@ public sealed class DroppedCountTests : SqliteApiTest
         for (var i = 0; i < 100; i++)
         {
             counts = await Client.GetJsonAsync("/api/apps/drops/counts");
-            if (counts.Count("dropped", "rejected:not_json") == 1 && counts.Count("dropped", "rejected:malformed") == 1) break;
+            if (counts.Count("dropped", "rejected:not_json") == 1 && counts.Count("dropped", "rejected:malformed") == 1 && counts.Count("dropped", "rejected:invalid_extra") == 1) break;
             await Task.Delay(50);
         }
         Assert.Equal(1, counts.Count("dropped", "rejected:malformed"));

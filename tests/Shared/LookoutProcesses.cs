@@ -114,11 +114,23 @@ public sealed class ClusterScript : IAsyncDisposable
             ["LOOKOUT_CLUSTER_PORTS"] = string.Join(' ', Ports),
             ["LOOKOUT_CLUSTER_LB_PORT"] = LookoutProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["LOOKOUT_CLUSTER_DLL"] = LookoutProcesses.Dll,
+            ["LOOKOUT_CLUSTER_TOKEN"] = Token,
             // One loopback address sends everything: the per-address limit would refuse the load.
             ["Lookout__RateLimits__PerClient__Enabled"] = "false",
         };
         if (connectionString is not null) _environment["LOOKOUT_CLUSTER_PG"] = connectionString;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
+    }
+
+    /// <summary>The read side's token every silo of the cluster gets.</summary>
+    public const string Token = "cluster-test-token-0123456789";
+
+    /// <summary>A client of silo <paramref name="n"/>'s read API (with the token).</summary>
+    public HttpClient Reader(int n)
+    {
+        var client = new HttpClient { BaseAddress = Silo(n) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return client;
     }
 
     /// <summary>The silos' ports, silo 1 first.</summary>

@@ -40,6 +40,10 @@ public sealed class UapCoreParser : IUserAgentParser
     /// <summary>How many browser and OS regexes were loaded (for diagnostics and tests).</summary>
     public (int Browsers, int Systems) Loaded => (_browsers.Count, _systems.Count);
 
+    /// <summary>Every loaded regex with its required literal, browsers then systems (for tests).</summary>
+    internal IEnumerable<(Regex Regex, string? Literal, StringComparison Comparison)> Patterns
+        => _browsers.Concat(_systems).Select(p => (p.Regex, p.Literal, p.LiteralComparison));
+
     /// <summary>How many loaded regexes carry a required literal, so can be skipped by one <c>IndexOf</c>.</summary>
     public int Prefiltered => _browsers.Concat(_systems).Count(p => p.Literal is not null);
 

@@ -185,6 +185,7 @@ internal sealed partial class SqliteStorage
             // SQLite runs the statement on this thread and ignores the token: interrupt it when the token
             // fires (the client went away, or the search ran out of time), so no query outlives its request.
             using var interrupt = cancellationToken.Register(static state => SQLitePCL.raw.sqlite3_interrupt((SQLitePCL.sqlite3)state!), connection.Handle);
+            cancellationToken.ThrowIfCancellationRequested();
             using var reader = command.ExecuteReader();
             var rows = new List<T>();
             while (reader.Read())
@@ -192,6 +193,8 @@ internal sealed partial class SqliteStorage
                 cancellationToken.ThrowIfCancellationRequested();
                 rows.Add(map(reader));
             }
+            // An interrupt that came between statements is a no-op in SQLite: the token still decides.
+            cancellationToken.ThrowIfCancellationRequested();
             return rows;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == SQLitePCL.raw.SQLITE_INTERRUPT)
