@@ -12,7 +12,8 @@ public sealed class LimitsTests
         $$$"""{"type":"csp-violation","url":"https://site.example/p{{{i}}}","age":1,"body":{"documentURL":"https://site.example/p{{{i}}}","blockedURL":"https://{{{host}}}/s.js","effectiveDirective":"script-src-elem","disposition":"enforce"}}""")) + "]";
 
     // Dropped counts ride with the next group commit (not durable when the refusal is answered): poll briefly.
-    private static async Task<long> DroppedAsync(HttpClient client, string app, string reason, long expected)
+    /// <summary>Polls an application's dropped counter until it reads the expected value (refusals ride with the next commit).</summary>
+    internal static async Task<long> DroppedAsync(HttpClient client, string app, string reason, long expected)
     {
         long seen = 0;
         for (var i = 0; i < 50; i++)
