@@ -3,6 +3,7 @@
 using System.Net;
 using System.Text;
 using Lookout.Silo.UserAgents;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lookout.Api.Tests;
@@ -194,5 +195,35 @@ public sealed class SearchLimitTests
         // A cheap search still answers within the same cap.
         var page = await client.GetJsonAsync("/api/apps/big/reports?limit=5");
         Assert.Equal(5, page.GetProperty("reports").GetArrayLength());
+    }
+}
+
+public sealed class AdmissionStorageTests
+{
+    // A read side whose database is away: every call fails as storage does when it cannot be reached.
+    private sealed class AwayReader : Lookout.Silo.Storage.IReportReader
+    {
+        private static Task<T> Away<T>() => Task.FromException<T>(new Lookout.Grains.Storage.StorageUnavailableException("database away (test)"));
+        public Task<IReadOnlyList<Lookout.Silo.Storage.AppSummary>> GetAppsAsync(CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.AppSummary>>();
+        public Task<IReadOnlyList<Lookout.Silo.Storage.AppSummary>> GetAppsPageAsync(int limit, string? after, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.AppSummary>>();
+        public Task<bool> AppExistsAsync(string app, CancellationToken cancellationToken) => Away<bool>();
+        public Task<IReadOnlyList<Lookout.Silo.Storage.BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.BucketRow>>();
+        public Task<IReadOnlyList<Lookout.Silo.Storage.CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.CountRow>>();
+        public Task<IReadOnlyList<Lookout.Silo.Storage.BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.BucketRow>>();
+        public Task<IReadOnlyList<Lookout.Silo.Storage.StoredReport>> SearchAsync(Lookout.Silo.Search.SearchRequest request, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.StoredReport>>();
+        public Task<Lookout.Silo.Storage.StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken) => Away<Lookout.Silo.Storage.StoredReport?>();
+        public Task PingAsync(CancellationToken cancellationToken) => Away<bool>();
+    }
+
+    [Fact]
+    public async Task A_new_application_whose_existence_cannot_be_read_gets_503_not_a_refusal()
+    {
+        using var folder = new TempFolder();
+        await using var factory = LookoutFactory.Sqlite(folder.File("a.db"));
+        using var client = factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<Lookout.Silo.Storage.IReportReader, AwayReader>())).CreateClient();
+        using var response = await client.PostReportAsync("/r/brand-new", HttpHelpers.Csp("https://a.example/", "inline", "script-src"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("unavailable", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.NotNull(response.Headers.RetryAfter);
     }
 }

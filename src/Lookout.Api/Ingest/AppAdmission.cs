@@ -68,11 +68,14 @@ public sealed class AppAdmission : IAsyncDisposable
     /// else one primary-key lookup.</summary>
     public async ValueTask<bool> IsKnownAsync(string app, CancellationToken cancellationToken)
     {
-        if (_known.ContainsKey(app)) return true;
+        if (IsKnownHere(app)) return true;
         if (!await _reader.AppExistsAsync(app, cancellationToken)) return false;
         _known.TryAdd(app, true);
         return true;
     }
+
+    /// <summary>Whether this silo has seen <paramref name="app"/> stored, without asking the database.</summary>
+    public bool IsKnownHere(string app) => _known.ContainsKey(app);
 
     /// <summary>Records that <paramref name="app"/> now has stored reports.</summary>
     public void MarkKnown(string app)

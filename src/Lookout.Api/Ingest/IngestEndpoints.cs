@@ -93,7 +93,7 @@ public static class IngestEndpoints
         var client = http.Connection.RemoteIpAddress;
         // Before the body is read: a flooding address costs as little as possible.
         if (!limiter.TryClient(client, out var clientWait))
-            return await refusals.RateLimitedAsync(http, "client", "This client address's request rate limit is exceeded.", 1, clientWait);
+            return await refusals.RateLimitedAsync(http, "client", "This client address's request rate limit is exceeded.", 1, clientWait, lookUp: false);
         if (!TryReadExtras(http.Request.Query, now, http.Request.Headers.UserAgent.ToString(), out var context, out var extrasError))
             return await refusals.RefuseAsync(400, "Invalid query parameter", extrasError, "invalid_extra");
 
@@ -133,6 +133,11 @@ public static class IngestEndpoints
                 : null;
             result = payload.Complete(context with { App = app }, normalization, userAgents);
         }
+        catch (StorageUnavailableException ex)
+        {
+            // Whether the application exists could not be read: nothing was accepted, the client retries.
+            return Unavailable(http, options, ex);
+        }
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             // A body the pipeline cannot handle is a bug to fix, but still the client's input: log it
@@ -157,11 +162,16 @@ public static class IngestEndpoints
         }
         catch (Exception ex) when (ex is StorageUnavailableException or GrainOverloadedException or SiloUnavailableException)
         {
-            http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.Of(503, "Try again later", "The reports were not acknowledged (they are stored at most once): " + ex.Message, "unavailable");
+            return Unavailable(http, options, ex);
         }
         admission.MarkKnown(app);
         return TypedResults.NoContent();
+    }
+
+    private static IResult Unavailable(HttpContext http, IngestOptions options, Exception ex)
+    {
+        http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Problems.Of(503, "Try again later", "The reports were not acknowledged (they are stored at most once): " + ex.Message, "unavailable");
     }
 
     /// <summary>The <c>dropped</c> counter value for a refusal reason.</summary>
@@ -179,18 +189,21 @@ public static class IngestEndpoints
         }
 
         // 429 with the bucket's wait, counted as rate_limited:{which}.
-        public async Task<IResult> RateLimitedAsync(HttpContext http, string which, string detail, int count, TimeSpan wait, string reason = "rate_limited")
+        // lookUp: false counts by what this silo already knows, without a database lookup, for the refusal
+        // that must stay cheapest (a flooding client, before its body is read).
+        public async Task<IResult> RateLimitedAsync(HttpContext http, string which, string detail, int count, TimeSpan wait, string reason = "rate_limited", bool lookUp = true)
         {
-            await CountAsync(DroppedReasons.RateLimited + ":" + which, count);
+            await CountAsync(DroppedReasons.RateLimited + ":" + which, count, lookUp);
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Problems.Of(429, "Too many requests", detail, reason);
         }
 
-        private async Task CountAsync(string reason, int count)
+        private async Task CountAsync(string reason, int count, bool lookUp = true)
         {
             try
             {
-                var known = AppIds.IsValid(app) && admission.IsAllowed(app) && await admission.IsKnownAsync(app, aborted);
+                var known = AppIds.IsValid(app) && admission.IsAllowed(app)
+                    && (lookUp ? await admission.IsKnownAsync(app, aborted) : admission.IsKnownHere(app));
                 await grains.GetGrain<IApplicationGrain>(known ? app : AppIds.Unknown).RecordDroppedAsync(reason, Math.Max(count, 1), now);
             }
             catch (Exception ex) when (ex is SiloUnavailableException or StorageUnavailableException or OperationCanceledException)
