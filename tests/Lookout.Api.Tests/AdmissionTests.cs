@@ -192,9 +192,6 @@ public sealed class SearchLimitTests
         using var slow = await client.GetAsync("/api/apps/big/reports?q=" + Uri.EscapeDataString(q));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, slow.StatusCode);
         Assert.Contains("search_timeout", await slow.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        // A cheap search still answers within the same cap.
-        var page = await client.GetJsonAsync("/api/apps/big/reports?limit=5");
-        Assert.Equal(5, page.GetProperty("reports").GetArrayLength());
     }
 }
 

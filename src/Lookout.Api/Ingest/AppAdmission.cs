@@ -64,8 +64,8 @@ public sealed class AppAdmission : IAsyncDisposable
     /// <summary>Whether the allow list (if any) admits <paramref name="app"/>.</summary>
     public bool IsAllowed(string app) => _allowed is null || _allowed.IsMatch(app);
 
-    /// <summary>Whether <paramref name="app"/> has stored reports (on any silo): from memory once seen,
-    /// else one primary-key lookup.</summary>
+    /// <summary>Whether <paramref name="app"/> has stored reports (on any silo), or was just admitted here
+    /// (<see cref="IsKnownHere"/>): from memory once seen, else one primary-key lookup.</summary>
     public async ValueTask<bool> IsKnownAsync(string app, CancellationToken cancellationToken)
     {
         if (IsKnownHere(app)) return true;
@@ -74,8 +74,11 @@ public sealed class AppAdmission : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Whether this silo has seen <paramref name="app"/> stored, without asking the database.</summary>
-    public bool IsKnownHere(string app) => _known.ContainsKey(app);
+    /// <summary>Whether this silo has seen <paramref name="app"/> stored, or admitted it as new within the last
+    /// minute (its first commit may still be on its way), without asking the database. Refusals of such an
+    /// application are counted under it: it passed the new-application budget, so counting creates nothing unbounded.</summary>
+    public bool IsKnownHere(string app)
+        => _known.ContainsKey(app) || (_admitted.TryGetValue(app, out var at) && _time.GetUtcNow() - at < AdmittedFor);
 
     /// <summary>Records that <paramref name="app"/> now has stored reports.</summary>
     public void MarkKnown(string app)

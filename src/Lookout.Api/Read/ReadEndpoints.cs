@@ -157,6 +157,7 @@ public static class ReadEndpoints
         {
             return limits.TimedOut();
         }
+        if (slot.Expired) return limits.TimedOut();
         var next = reports.Count == search.Limit ? reports[^1].Id.ToString("D") : null;
         return TypedResults.Ok(new ReportsResponse([.. reports.Select(ToItem)], next));
     }
@@ -193,6 +194,7 @@ public static class ReadEndpoints
         try
         {
             page = await reader.SearchAsync(search with { Limit = Math.Min(remaining, ExportPageSize) }, slot.Token);
+            if (slot.Expired) throw new OperationCanceledException();
         }
         catch (StorageUnavailableException ex)
         {
@@ -221,6 +223,7 @@ public static class ReadEndpoints
                 await http.Response.Body.FlushAsync(http.RequestAborted);
                 slot.Restart();
                 page = await reader.SearchAsync(search with { Before = page[^1].Id, Limit = Math.Min(remaining, ExportPageSize) }, slot.Token);
+                if (slot.Expired) break;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or StorageUnavailableException)

@@ -53,6 +53,7 @@ public sealed class SearchLimits(IOptions<ReadOptions> options) : IDisposable
     {
         private readonly SearchLimits _limits;
         private readonly CancellationTokenSource _cancel;
+        private long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         internal Slot(SearchLimits limits, CancellationToken aborted)
         {
@@ -62,6 +63,11 @@ public sealed class SearchLimits(IOptions<ReadOptions> options) : IDisposable
             Aborted = aborted;
         }
 
+        /// <summary>Whether the run-time cap has passed. The token's timer fires on the thread pool, which a
+        /// busy machine can delay past the end of a query; this reads the clock itself, so a query that ran
+        /// too long is answered as timed out however late the timer is.</summary>
+        public bool Expired => System.Diagnostics.Stopwatch.GetElapsedTime(_started) > _limits.Timeout;
+
         /// <summary>Fires when the client leaves or the time is up.</summary>
         public CancellationToken Token => _cancel.Token;
 
@@ -69,7 +75,11 @@ public sealed class SearchLimits(IOptions<ReadOptions> options) : IDisposable
         public CancellationToken Aborted { get; }
 
         /// <summary>Starts the run-time cap again (between pages of an export).</summary>
-        public void Restart() => _cancel.CancelAfter(_limits.Timeout);
+        public void Restart()
+        {
+            _started = System.Diagnostics.Stopwatch.GetTimestamp();
+            _cancel.CancelAfter(_limits.Timeout);
+        }
 
         /// <inheritdoc />
         public void Dispose()
