@@ -17,18 +17,11 @@ internal static class AccessExtensions
     /// <c>Lookout:ForwardedHeaders</c>) without a token: behind a proxy every request looks local.</summary>
     public static IServiceCollection AddLookoutAccess(this IServiceCollection services, IConfiguration configuration)
     {
-        var frameworkForwarding = string.Equals(configuration["FORWARDEDHEADERS_ENABLED"], "true", StringComparison.OrdinalIgnoreCase);
-        services.AddOptions<AccessOptions>().BindConfiguration("Lookout")
-            .Validate(o => string.IsNullOrEmpty(o.AdminToken) || o.AdminToken.Length >= AccessOptions.MinTokenLength,
-                $"Lookout:AdminToken must be at least {AccessOptions.MinTokenLength} characters.")
-            .Validate(o => !string.IsNullOrEmpty(o.AdminToken) || !frameworkForwarding,
-                "ASPNETCORE_FORWARDEDHEADERS_ENABLED=true lets any client claim to be local: set Lookout:AdminToken (and prefer Lookout:ForwardedHeaders:KnownProxies).")
-            .ValidateOnStart();
-        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration("Lookout:ForwardedHeaders")
-            .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)) && o.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
-                "Lookout:ForwardedHeaders:KnownProxies are IP addresses and KnownNetworks CIDR networks (10.0.0.0/8).")
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AccessOptions>>(sp => new ProxyNeedsToken(sp.GetRequiredService<IOptions<ForwardedHeadersSettings>>()));
+        // Checked here, while the host is being built, rather than by ValidateOnStart: a refused start-up
+        // then says why before any hosted service has started (and cannot be masked by one stopping).
+        Check(configuration);
+        services.AddOptions<AccessOptions>().BindConfiguration("Lookout");
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration("Lookout:ForwardedHeaders");
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ForwardedHeadersSettings>>((o, settings) =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -57,11 +50,22 @@ internal static class AccessExtensions
         return app;
     }
 
-    private sealed class ProxyNeedsToken(IOptions<ForwardedHeadersSettings> proxies) : IValidateOptions<AccessOptions>
+    /// <summary>Throws, naming the setting, when the token is too short, a proxy setting is malformed, or
+    /// forwarded headers are honoured without a token.</summary>
+    internal static void Check(IConfiguration configuration)
     {
-        public ValidateOptionsResult Validate(string? name, AccessOptions options)
-            => proxies.Value.Enabled && string.IsNullOrEmpty(options.AdminToken)
-                ? ValidateOptionsResult.Fail("Lookout:ForwardedHeaders names a proxy: behind a proxy every request looks local, so set Lookout:AdminToken.")
-                : ValidateOptionsResult.Success;
+        var token = configuration["Lookout:AdminToken"];
+        var proxies = configuration.GetSection("Lookout:ForwardedHeaders").Get<ForwardedHeadersSettings>() ?? new ForwardedHeadersSettings();
+        var frameworkForwarding = string.Equals(configuration["FORWARDEDHEADERS_ENABLED"], "true", StringComparison.OrdinalIgnoreCase);
+        string? problem = null;
+        if (!string.IsNullOrEmpty(token) && token.Length < AccessOptions.MinTokenLength)
+            problem = $"Lookout:AdminToken must be at least {AccessOptions.MinTokenLength} characters.";
+        else if (!proxies.KnownProxies.All(p => IPAddress.TryParse(p, out _)) || !proxies.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)))
+            problem = "Lookout:ForwardedHeaders:KnownProxies are IP addresses and KnownNetworks CIDR networks (10.0.0.0/8).";
+        else if (string.IsNullOrEmpty(token) && frameworkForwarding)
+            problem = "ASPNETCORE_FORWARDEDHEADERS_ENABLED=true lets any client claim to be local: set Lookout:AdminToken (and prefer Lookout:ForwardedHeaders:KnownProxies).";
+        else if (string.IsNullOrEmpty(token) && proxies.Enabled)
+            problem = "Lookout:ForwardedHeaders names a proxy: behind a proxy every request looks local, so set Lookout:AdminToken.";
+        if (problem is not null) throw new OptionsValidationException("Lookout", typeof(AccessOptions), [problem]);
     }
 }
