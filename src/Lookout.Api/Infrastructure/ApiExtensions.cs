@@ -33,7 +33,7 @@ public static class ApiExtensions
             || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
 
-        builder.Services.AddLookoutSilo();
+        builder.AddLookoutSilo();
         builder.Services.AddLookoutAccess(configuration);
         builder.Services.AddIngest();
         builder.Services.AddRead();

@@ -5,7 +5,6 @@ using Lookout.Grains.Applications;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
-using Lookout.Grains.Runtime;
 using Lookout.Grains.Storage;
 using Lookout.Silo.Hosting;
 using Microsoft.Extensions.Options;
@@ -83,7 +82,7 @@ public static class IngestEndpoints
         var services = http.RequestServices;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var admission = services.GetRequiredService<AppAdmission>();
-        var refusals = new Refusals(services.GetRequiredService<IGrainFactory>(), admission, app, now, http.RequestAborted);
+        var refusals = new Refusals(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<ClusterSettings>(), admission, app, now, http.RequestAborted);
         if (!AppIds.IsValid(app))
             return await refusals.RefuseAsync(400, "Invalid application id", "Application ids are 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-', not only dots.", "invalid_app");
         if (!admission.IsAllowed(app))
@@ -153,14 +152,16 @@ public static class IngestEndpoints
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        // Orleans' directory finds the application's one activation, wherever in the cluster it lives.
         var grain = services.GetRequiredService<IGrainFactory>().GetGrain<IApplicationGrain>(app);
+        var cluster = services.GetRequiredService<ClusterSettings>();
         try
         {
             // Items of a batch that were not reports are counted; their siblings are stored.
-            if (result.RejectedEntries > 0) await grain.RecordDroppedAsync(DroppedReason("not_a_report"), result.RejectedEntries, now);
-            await grain.AcceptAsync(result.Reports);
+            if (result.RejectedEntries > 0) await grain.RecordDroppedAsync(DroppedReason("not_a_report"), result.RejectedEntries, now).Bounded(cluster);
+            await grain.AcceptAsync(result.Reports).Bounded(cluster);
         }
-        catch (Exception ex) when (ex is StorageUnavailableException or GrainOverloadedException or SiloUnavailableException)
+        catch (Exception ex) when (GrainCalls.IsUnavailable(ex))
         {
             return Unavailable(http, options, ex);
         }
@@ -180,7 +181,7 @@ public static class IngestEndpoints
     /// <summary>Answers refusals and counts them, so "I sent reports and see nothing" has an answer: under
     /// the application when it is known, else under <see cref="AppIds.Unknown"/>, so a refusal creates
     /// nothing for an id that has nothing stored.</summary>
-    private sealed class Refusals(IGrainFactory grains, AppAdmission admission, string app, DateTimeOffset now, CancellationToken aborted)
+    private sealed class Refusals(IGrainFactory grains, ClusterSettings cluster, AppAdmission admission, string app, DateTimeOffset now, CancellationToken aborted)
     {
         public async Task<IResult> RefuseAsync(int status, string title, string? detail, string reason, int count = 1)
         {
@@ -204,9 +205,9 @@ public static class IngestEndpoints
             {
                 var known = AppIds.IsValid(app) && admission.IsAllowed(app)
                     && (lookUp ? await admission.IsKnownAsync(app, aborted) : admission.IsKnownHere(app));
-                await grains.GetGrain<IApplicationGrain>(known ? app : AppIds.Unknown).RecordDroppedAsync(reason, Math.Max(count, 1), now);
+                await grains.GetGrain<IApplicationGrain>(known ? app : AppIds.Unknown).RecordDroppedAsync(reason, Math.Max(count, 1), now).Bounded(cluster);
             }
-            catch (Exception ex) when (ex is SiloUnavailableException or StorageUnavailableException or OperationCanceledException)
+            catch (Exception ex) when (GrainCalls.IsUnavailable(ex) || ex is OperationCanceledException)
             {
                 // Stopping, storage away or the client gone: the refusal is still answered, just not counted.
             }

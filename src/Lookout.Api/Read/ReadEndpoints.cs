@@ -1,8 +1,10 @@
 // The read API: applications, counts and series from count tables; reports from raw events by keyset.
 using System.Globalization;
 using System.Text.Json;
+using Lookout.Grains.Applications;
 using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
+using Lookout.Silo.Hosting;
 using Lookout.Silo.Search;
 using Lookout.Silo.Storage;
 
@@ -83,12 +85,16 @@ public static class ReadEndpoints
     });
 
     /// <summary>Top values per dimension over a window (default: the last 24 hours).</summary>
-    public static Task<IResult> GetCountsAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
+    /// <remarks>Windows within the application grain's live hours (the last 7 days by default) are answered
+    /// from the grain's memory with no database query; older windows read the stored counters.</remarks>
+    public static Task<IResult> GetCountsAsync(string app, HttpRequest request, IReportReader reader, IGrainFactory grains, ClusterSettings cluster,
+        TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
         if (!AppIds.IsReadable(app)) return InvalidApp();
         if (!TimeWindow.TryRead(request.Query, time.GetUtcNow(), out var window, out var error)) return BadQuery(error);
         if (!TryInt(request.Query["limit"], DefaultTopLimit, 1, 1000, out var limit)) return BadQuery("'limit' must be 1-1000.");
-        var rows = await reader.GetCountsAsync(app, window.Since, window.Until, cancellationToken);
+        var rows = await grains.GetGrain<IApplicationGrain>(app).GetCountsAsync(window.Since, window.Until).Bounded(cluster)
+            ?? await reader.GetCountsAsync(app, window.Since, window.Until, cancellationToken);
         var dimensions = new Dictionary<string, IReadOnlyList<ValueCount>>();
         foreach (var dimension in Dimensions.Listed)
         {
@@ -102,7 +108,9 @@ public static class ReadEndpoints
     });
 
     /// <summary>Points for graphs: one series per value of a dimension, zero-filled per step.</summary>
-    public static Task<IResult> GetSeriesAsync(string app, HttpRequest request, IReportReader reader, TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
+    /// <remarks>Like the counts, answered from the application grain's memory when the window lies within its live hours.</remarks>
+    public static Task<IResult> GetSeriesAsync(string app, HttpRequest request, IReportReader reader, IGrainFactory grains, ClusterSettings cluster,
+        TimeProvider time, CancellationToken cancellationToken) => Guard(async () =>
     {
         if (!AppIds.IsReadable(app)) return InvalidApp();
         var dimension = request.Query["dimension"].ToString();
@@ -117,7 +125,8 @@ public static class ReadEndpoints
         if (!TryInt(request.Query["limit"], 10, 1, 100, out var limit)) return BadQuery("'limit' must be 1-100.");
         var pointCount = (int)Math.Ceiling((window.Until - window.Since) / step);
         if (pointCount > MaxSeriesPoints) return BadQuery($"The window holds more than {MaxSeriesPoints} steps; use a larger step.");
-        var rows = await reader.GetBucketsAsync(app, dimension, window.Since, window.Until, cancellationToken);
+        var rows = await grains.GetGrain<IApplicationGrain>(app).GetBucketsAsync(dimension, window.Since, window.Until).Bounded(cluster)
+            ?? await reader.GetBucketsAsync(app, dimension, window.Since, window.Until, cancellationToken);
         var series = rows.GroupBy(r => r.Value)
             .Select(g => (Value: g.Key, Total: g.Sum(r => r.Count), Rows: g))
             .OrderByDescending(s => s.Total).ThenBy(s => s.Value, StringComparer.Ordinal).Take(limit)
@@ -282,12 +291,14 @@ public static class ReadEndpoints
         return report is null ? Problems.Of(404, "No such report", null, "not_found") : TypedResults.Ok(ToItem(report));
     });
 
-    /// <summary>The silos sharing this database: <c>{"self", "silos":[{"silo_id","address","started_at","last_heartbeat","status"}]}</c>.</summary>
-    public static Task<IResult> GetClusterAsync(IMembershipStore membership, Lookout.Silo.Hosting.SiloIdentity self, CancellationToken cancellationToken) => Guard(async () =>
+    /// <summary>Orleans' membership as <c>IManagementGrain</c> reports it: every silo of this cluster with its
+    /// status, start time and last heartbeat, and which one answered.</summary>
+    public static Task<IResult> GetClusterAsync(IGrainFactory grains, Orleans.Runtime.ILocalSiloDetails self, ClusterSettings cluster) => Guard(async () =>
     {
-        var silos = await membership.GetSilosAsync(cancellationToken);
-        return TypedResults.Ok(new ClusterResponse(self.SiloId.ToString("D"),
-            [.. silos.Select(s => new SiloItem(s.SiloId.ToString("D"), s.Address, s.StartedAt.UtcDateTime, s.LastHeartbeat.UtcDateTime, s.Status))]));
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false).Bounded(cluster);
+        return TypedResults.Ok(new ClusterResponse(self.SiloAddress.ToParsableString(),
+            [.. hosts.OrderByDescending(h => h.StartTime).Select(h => new SiloItem(h.SiloAddress.ToParsableString(), h.SiloAddress.Endpoint.ToString(),
+                h.SiloName, h.HostName, h.ProxyPort, h.StartTime, h.IAmAliveTime, h.Status.ToString().ToLowerInvariant()))]));
     });
 
     internal static ReportItem ToItem(StoredReport stored)
@@ -310,6 +321,11 @@ public static class ReadEndpoints
         catch (StorageUnavailableException ex)
         {
             return Problems.Of(503, "Storage unavailable", ex.Message, "storage_unavailable");
+        }
+        catch (Exception ex) when (GrainCalls.IsUnavailable(ex))
+        {
+            // The silo holding the grain died or is stopping, or the call ran out of time.
+            return Problems.Of(503, "Cluster unavailable", ex.Message, "cluster_unavailable");
         }
     }
 

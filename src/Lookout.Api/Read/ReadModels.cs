@@ -65,15 +65,18 @@ public sealed record ReportItem(
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
     bool Truncated, JsonElement Body);
 
-/// <summary><c>GET /api/cluster</c>.</summary>
-/// <param name="Self">The id of the silo that answered.</param>
-/// <param name="Silos">Every silo registered on this database, most recent heartbeat first.</param>
+/// <summary><c>GET /api/cluster</c>: Orleans' own membership view.</summary>
+/// <param name="Self">The Orleans silo address of the silo that answered.</param>
+/// <param name="Silos">Every silo in Orleans' membership table for this cluster, newest start first.</param>
 public sealed record ClusterResponse(string Self, IReadOnlyList<SiloItem> Silos);
 
-/// <summary>One silo.</summary>
-/// <param name="SiloId">Its id.</param>
-/// <param name="Address">Host, process and listen addresses.</param>
+/// <summary>One silo as Orleans' membership table has it.</summary>
+/// <param name="SiloId">Its Orleans silo address (<c>S</c>ip<c>:</c>port<c>:</c>generation): a restarted process is a new generation.</param>
+/// <param name="Address">Its silo endpoint, ip:port.</param>
+/// <param name="Name">Its silo name.</param>
+/// <param name="Host">The host it runs on.</param>
+/// <param name="GatewayPort">Its gateway port (0: none).</param>
 /// <param name="StartedAt">When it started.</param>
-/// <param name="LastHeartbeat">Its last heartbeat.</param>
-/// <param name="Status"><c>active</c>, <c>stopped</c> or <c>dead</c>.</param>
-public sealed record SiloItem(string SiloId, string Address, DateTime StartedAt, DateTime LastHeartbeat, string Status);
+/// <param name="LastHeartbeat">Its last I-am-alive write.</param>
+/// <param name="Status">Orleans' status in lower case: <c>joining</c>, <c>active</c>, <c>shuttingdown</c>, <c>stopping</c> or <c>dead</c>.</param>
+public sealed record SiloItem(string SiloId, string Address, string Name, string Host, int GatewayPort, DateTime StartedAt, DateTime LastHeartbeat, string Status);

@@ -30,6 +30,19 @@ public sealed record BatchCommitted(Guid BatchId) : ApplicationEvent;
 /// <param name="BatchId">The batch.</param>
 public sealed record BatchFailed(Guid BatchId) : ApplicationEvent;
 
+/// <summary>The live counts were loaded from storage (on activation, or after a reconciliation).</summary>
+/// <param name="History">What storage held.</param>
+/// <param name="Horizon">First hour kept in memory.</param>
+/// <param name="ValuesPerHour">The memory bound per dimension and hour.</param>
+public sealed record CountsRecovered(Storage.CountHistory History, DateTimeOffset Horizon, int ValuesPerHour) : ApplicationEvent;
+
+/// <summary>A reload overlapped a commit of this activation: memory is reloaded again before it is trusted.</summary>
+public sealed record LiveCountsInDoubt : ApplicationEvent;
+
+/// <summary>Hours before <paramref name="Horizon"/> left the live window.</summary>
+/// <param name="Horizon">The new first hour.</param>
+public sealed record LiveWindowMoved(DateTimeOffset Horizon) : ApplicationEvent;
+
 /// <summary>The <c>dropped</c> counter values: why reports were not stored.</summary>
 public static class DroppedReasons
 {

@@ -1,61 +1,100 @@
-// The application grain: group commit of raw events and coalesced counts, one flush in flight.
+// The application grain: group commit of raw events and coalesced counts, one flush in flight, and the
+// application's live hourly counts in memory.
+using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
-using Lookout.Grains.Runtime;
 using Lookout.Grains.Storage;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Lookout.Grains.Applications;
 
 /// <summary>Implements <see cref="IApplicationGrain"/>. Reentrant so that callers waiting for a commit
-/// do not block new callers from joining the next batch; turns still never overlap.</summary>
+/// do not block new callers from joining the next batch; turns still never overlap, so the state needs no
+/// locks. Its type name is stable because Orleans writes it into the grain directory and into storage keys.</summary>
 [Reentrant]
+[GrainType("lookout.application")]
 public sealed class ApplicationGrain : Grain, IApplicationGrain
 {
     private readonly IReportJournal _journal;
+    private readonly ICountHistory _history;
     private readonly ApplicationGrainOptions _options;
     private readonly QuotaOptions _quota;
-    private readonly IApplicationUsage? _usage;
+    private readonly TimeProvider _time;
     private readonly QuotaState _quotaState = new();
+    private readonly Guid _activation = Guid.NewGuid();
     private long _quotaLimit;
     private ApplicationState _state = null!;
     private TaskCompletionSource _pendingCommitted = NewCompletion();
     private Task? _flushing;
+    private long _commitsFinished;
 
-    /// <summary>Created by the grain host.</summary>
-    public ApplicationGrain(IReportJournal journal, IOptions<ApplicationGrainOptions> options,
-        IOptions<QuotaOptions>? quota = null, IApplicationUsage? usage = null)
+    /// <summary>Created by Orleans for each activation.</summary>
+    public ApplicationGrain(IReportJournal journal, ICountHistory history, IOptions<ApplicationGrainOptions> options,
+        IOptions<QuotaOptions> quota, TimeProvider time)
     {
         _journal = journal;
+        _history = history;
         _options = options.Value;
-        _quota = quota?.Value ?? new QuotaOptions();
-        _usage = usage;
+        _quota = quota.Value;
+        _time = time;
     }
 
-    /// <inheritdoc />
+    private string App => this.GetPrimaryKeyString();
+
+    /// <summary>Recovers the live counts from the durable counters before the first call is delivered, so
+    /// every activation (first call, after idle collection, after its silo died) starts exactly where storage
+    /// is; then reconciles on a timer.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _state = new ApplicationState { App = GrainKey };
-        _quotaLimit = _quota.LimitFor(GrainKey);
-        if (_quotaLimit > 0 && _usage is not null)
+        _state = new ApplicationState { App = App };
+        _quotaLimit = _quota.LimitFor(App);
+        await RecoverAsync(cancellationToken);
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(_options.ReconcileInterval, _options.ReconcileInterval)
         {
-            // Other silos (and this one before a restart) stored part of today's quota already.
-            await RefreshQuotaAsync(cancellationToken);
-            RegisterTimer(RefreshQuotaAsync, _quota.RefreshInterval, _quota.RefreshInterval);
+            // Ticks must not keep an idle application in memory.
+            KeepAlive = false,
+        });
+    }
+
+    private DateTimeOffset Horizon() => CountRules.Bucket(_time.GetUtcNow()).AddHours(1 - _options.LiveHours);
+
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var horizon = Horizon();
+        var app = App;
+        // Storage I/O runs off the activation's scheduler: a slow database never holds a turn.
+        var history = await Task.Run(() => _history.LoadAsync(app, horizon, cancellationToken), cancellationToken);
+        _state.Apply(new CountsRecovered(history, horizon, _options.LiveValuesPerHour));
+        if (_quotaLimit > 0)
+        {
+            // One activation cluster-wide: today's stored total plus what this activation accepts is the quota's use.
+            var today = CountRules.Day(_time.GetUtcNow());
+            _quotaState.Observe(today, _state.Live!.Total(Dimensions.Total, Dimensions.All, today));
         }
     }
 
-    private async Task RefreshQuotaAsync(CancellationToken cancellationToken)
+    // Moves the live window, and reloads when storage holds commits this activation did not make (another
+    // activation's during a membership change, or rebuild) or when one of its own commits has an unknown outcome.
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var day = Counting.CountRules.Day(DateTimeOffset.UtcNow);
+        _state.Apply(new LiveWindowMoved(Horizon()));
+        if (_flushing is not null) return; // Try again on the next tick: storage is moving under a commit.
+        var finished = _commitsFinished;
+        var mine = _state.Ledger;
+        var app = App;
         try
         {
-            var stored = await Task.Run(() => _usage!.StoredSinceAsync(GrainKey, day, cancellationToken), cancellationToken);
-            _quotaState.Observe(day, stored);
+            var stored = _state.Uncertain ? default : await Task.Run(() => _history.GetLedgerAsync(app, cancellationToken), cancellationToken);
+            if (!_state.Uncertain && stored == mine) return;
+            // A commit that finished while we read makes the comparison meaningless; the next tick retries.
+            if (_flushing is not null || _commitsFinished != finished) return;
+            await RecoverAsync(cancellationToken);
+            // A commit during the reload may or may not be in what was loaded: load again next tick.
+            if (_commitsFinished != finished) _state.Apply(new LiveCountsInDoubt());
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (StorageUnavailableException)
         {
-            // Best effort: a database that is away must not fail the activation (its reports would get
-            // errors). Keep counting locally; the next refresh catches up.
+            // The database is away: keep serving what memory holds; the next tick tries again.
         }
     }
 
@@ -65,7 +104,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         ArgumentNullException.ThrowIfNull(reports);
         if (reports.Count == 0) return Task.CompletedTask;
         if (_state.Pending.Count + reports.Count > _options.MaxPendingReports)
-            throw new GrainOverloadedException($"Application '{GrainKey}' has {_state.Pending.Count} reports waiting for storage.");
+            throw new GrainOverloadedException($"Application '{App}' has {_state.Pending.Count} reports waiting for storage.");
         var take = reports.Count;
         if (_quotaLimit > 0)
         {
@@ -74,10 +113,11 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
             // Reports over quota are acknowledged like noise (a browser should not retry them); the
             // answer waits for the commit that carries their count.
         }
+        var app = App;
         for (var i = 0; i < take; i++)
         {
             var report = reports[i];
-            Raise(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), GrainKey, report));
+            _state.Apply(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), app, report));
         }
         var committed = _pendingCommitted.Task;
         // One flush in flight: if one is running it will pick these up when it loops.
@@ -96,10 +136,20 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     }
 
     /// <inheritdoc />
-    public Task<ApplicationGrainStatus> GetStatusAsync()
-        => Task.FromResult(new ApplicationGrainStatus(GrainKey, _state.Accepted, _state.Committed, _state.Failed, _state.Pending.Count));
+    public Task<IReadOnlyList<CountRow>?> GetCountsAsync(DateTimeOffset since, DateTimeOffset until)
+        => Task.FromResult(_state.Live is { } live && live.Covers(since) ? live.Sum(since, until) : null);
 
-    /// <summary>Makes everything accepted durable before the activation goes away.</summary>
+    /// <inheritdoc />
+    public Task<IReadOnlyList<BucketRow>?> GetBucketsAsync(string dimension, DateTimeOffset since, DateTimeOffset until)
+        => Task.FromResult(_state.Live is { } live && live.Covers(since) ? live.Hours(dimension, since, until) : null);
+
+    /// <inheritdoc />
+    public Task<ApplicationGrainStatus> GetStatusAsync()
+        => Task.FromResult(new ApplicationGrainStatus(App, RuntimeIdentity, _activation, _state.Accepted, _state.Committed,
+            _state.Failed, _state.Pending.Count, _state.Recoveries, _state.Live?.Entries ?? 0));
+
+    /// <summary>Makes everything accepted durable before the activation goes away (idle collection, silo
+    /// shutdown, rolling restart).</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         while (_flushing is { IsCompleted: false } flushing) await flushing;
@@ -116,18 +166,22 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
                 var completion = _pendingCommitted;
                 _pendingCommitted = NewCompletion();
                 var batchId = Guid.NewGuid();
-                Raise(new FlushStarted(batchId));
+                _state.Apply(new FlushStarted(batchId));
                 var batch = _state.InFlight!;
                 try
                 {
                     await CommitWithRetriesAsync(batch);
-                    Raise(new BatchCommitted(batchId));
+                    _state.Apply(new BatchCommitted(batchId));
                     completion.SetResult();
                 }
                 catch (Exception ex)
                 {
-                    Raise(new BatchFailed(batchId));
+                    _state.Apply(new BatchFailed(batchId));
                     completion.SetException(ex is StorageUnavailableException ? ex : new StorageUnavailableException("Commit failed.", ex));
+                }
+                finally
+                {
+                    _commitsFinished++;
                 }
             }
         }
@@ -143,7 +197,6 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         {
             try
             {
-                // Storage I/O runs off the activation's scheduler: a slow database never holds a turn.
                 await Task.Run(() => _journal.CommitAsync(batch, CancellationToken.None));
                 return;
             }
@@ -154,14 +207,6 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
             }
         }
     }
-
-    private void Raise(ReportAccepted e) => _state.Apply(e);
-
-    private void Raise(FlushStarted e) => _state.Apply(e);
-
-    private void Raise(BatchCommitted e) => _state.Apply(e);
-
-    private void Raise(BatchFailed e) => _state.Apply(e);
 
     private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

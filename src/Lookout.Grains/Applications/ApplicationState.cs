@@ -6,8 +6,9 @@ using Lookout.Grains.Storage;
 namespace Lookout.Grains.Applications;
 
 /// <summary>What one activation holds: reports accepted but not yet flushed, their coalesced count
-/// deltas, the batch in flight, and running totals. Every change goes through an <c>Apply</c> method,
-/// which is deterministic and never throws.</summary>
+/// deltas, the batch in flight, running totals, and the live counts: the projection of every committed
+/// batch onto hourly counters, recovered from storage and advanced by each commit. Every change goes
+/// through an <c>Apply</c> method, which is deterministic and never throws.</summary>
 public sealed class ApplicationState
 {
     private List<ReportAccepted> _pending = [];
@@ -25,6 +26,31 @@ public sealed class ApplicationState
     public long Committed { get; private set; }
     /// <summary>Reports whose commit failed (their callers were told).</summary>
     public long Failed { get; private set; }
+    /// <summary>Committed hourly counts (null until the first recovery).</summary>
+    public LiveCounts? Live { get; private set; }
+    /// <summary>The stored summary the live counts correspond to, advanced by every commit.</summary>
+    public AppLedger Ledger { get; private set; }
+    /// <summary>Whether a commit's outcome is unknown, so memory may trail storage until the next recovery.</summary>
+    public bool Uncertain { get; private set; }
+    /// <summary>How many recoveries this activation applied.</summary>
+    public int Recoveries { get; private set; }
+
+    /// <summary>Replaces the live counts with what storage holds.</summary>
+    public void Apply(CountsRecovered e)
+    {
+        var live = new LiveCounts(e.ValuesPerHour, e.Horizon);
+        foreach (var counter in e.History.Counters) live.Add(counter.Key, counter.Count);
+        Live = live;
+        Ledger = e.History.Ledger;
+        Uncertain = false;
+        Recoveries++;
+    }
+
+    /// <summary>Marks memory as possibly behind storage.</summary>
+    public void Apply(LiveCountsInDoubt e) => Uncertain = true;
+
+    /// <summary>Moves the live window forward.</summary>
+    public void Apply(LiveWindowMoved e) => Live?.Trim(e.Horizon);
 
     /// <summary>Queues a report and adds its counters to the pending deltas.</summary>
     public void Apply(ReportAccepted e)
@@ -64,6 +90,13 @@ public sealed class ApplicationState
     {
         if (InFlight?.BatchId != e.BatchId) return;
         Committed += InFlight.Reports.Count;
+        if (Live is { } live)
+        {
+            foreach (var delta in InFlight.Deltas) live.Add(delta.Key, delta.Count);
+        }
+        long noise = 0;
+        foreach (var r in InFlight.Reports) if (r.Report.Noise) noise++;
+        Ledger = Ledger with { Total = Ledger.Total + InFlight.Reports.Count, Noise = Ledger.Noise + noise };
         InFlight = null;
     }
 
@@ -72,6 +105,8 @@ public sealed class ApplicationState
     {
         if (InFlight?.BatchId != e.BatchId) return;
         Failed += InFlight.Reports.Count;
+        // After retries the outcome is unknown: the batch may be stored. Memory is reloaded before it is trusted again.
+        Uncertain = true;
         InFlight = null;
     }
 }

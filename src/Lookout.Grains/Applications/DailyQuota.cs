@@ -11,23 +11,12 @@ public sealed class QuotaOptions
     /// <summary>Per-application limits that replace <see cref="DailyReports"/>; 0 exempts an application.</summary>
     public Dictionary<string, long> Apps { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>How often an activation re-reads today's stored total, to see what other silos stored.
-    /// In a cluster the quota can overshoot by what the other silos accept within one interval.</summary>
-    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>The limit for <paramref name="app"/>, or 0 when it has none.</summary>
     public long LimitFor(string app) => Apps.TryGetValue(app, out var limit) ? limit : DailyReports;
 }
 
-/// <summary>What the application grain asks storage about its own usage.</summary>
-public interface IApplicationUsage
-{
-    /// <summary>Reports stored for <paramref name="app"/> (noise included) received at or after
-    /// <paramref name="since"/>, as the hourly counts say.</summary>
-    Task<long> StoredSinceAsync(string app, DateTimeOffset since, CancellationToken cancellationToken);
-}
-
-/// <summary>An activation's view of its application's quota for the current UTC day.</summary>
+/// <summary>An activation's view of its application's quota for the current UTC day. The application's
+/// single activation starts from today's stored total and adds what it accepts, so the quota is exact.</summary>
 public sealed class QuotaState
 {
     /// <summary>The day being counted (UTC midnight).</summary>

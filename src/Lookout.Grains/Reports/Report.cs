@@ -4,34 +4,37 @@ namespace Lookout.Grains.Reports;
 /// <summary>
 /// One browser report in Lookout's canonical form: the Reporting API's envelope (<see cref="Type"/>,
 /// <see cref="Url"/>, <see cref="UserAgent"/>, <see cref="AgeMs"/>, <see cref="Body"/>) plus the derived
-/// fields the read API serves and filters on. Absent values are <c>null</c>.
+/// fields the read API serves and filters on. Absent values are <c>null</c>. Crosses grain calls: its
+/// Orleans field ids are part of the wire contract between silos of one cluster, so never renumber them.
+/// Immutable once the pipeline handed it over, so Orleans passes it between grains without copying.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("lookout.Report")]
 public sealed record Report
 {
     /// <summary>Normalized report type, one of <see cref="ReportTypes"/> or the original type string.</summary>
-    public required string Type { get; init; }
+    [Id(0)] public required string Type { get; init; }
     /// <summary>When Lookout received the report (UTC).</summary>
-    public required DateTimeOffset ReceivedAt { get; init; }
+    [Id(1)] public required DateTimeOffset ReceivedAt { get; init; }
     /// <summary>The document the report is about, fragment removed, query values scrubbed.</summary>
-    public string? Url { get; init; }
+    [Id(2)] public string? Url { get; init; }
     /// <summary>Host of <see cref="Url"/>, lowercased, no port, no leading <c>www.</c>.</summary>
-    public string? ReportHost { get; init; }
+    [Id(3)] public string? ReportHost { get; init; }
     /// <summary>Path of <see cref="Url"/>.</summary>
-    public string? Path { get; init; }
+    [Id(4)] public string? Path { get; init; }
     /// <summary>The referrer the browser reported, scrubbed like <see cref="Url"/>.</summary>
-    public string? Referrer { get; init; }
+    [Id(5)] public string? Referrer { get; init; }
     /// <summary>The blocked resource as reported (scrubbed), or a keyword such as <c>inline</c>.</summary>
-    public string? BlockedUrl { get; init; }
+    [Id(6)] public string? BlockedUrl { get; init; }
     /// <summary>Host of the blocked resource, for http, https, ws and wss only.</summary>
-    public string? BlockedHost { get; init; }
+    [Id(7)] public string? BlockedHost { get; init; }
     /// <summary>The directive that was enforced, e.g. <c>img-src</c>.</summary>
-    public string? EffectiveDirective { get; init; }
+    [Id(8)] public string? EffectiveDirective { get; init; }
     /// <summary>First token of the violated directive as the browser sent it.</summary>
-    public string? ViolatedDirective { get; init; }
+    [Id(9)] public string? ViolatedDirective { get; init; }
     /// <summary><c>enforce</c>, <c>report</c> or <c>unknown</c>.</summary>
-    public string Disposition { get; init; } = Dispositions.Unknown;
+    [Id(10)] public string Disposition { get; init; } = Dispositions.Unknown;
     /// <summary>What kind of problem this is (fixed vocabulary for CSP, natural classes for others).</summary>
-    public string? Classification { get; init; }
+    [Id(11)] public string? Classification { get; init; }
     /// <summary>Why the report is considered noise, or <c>null</c> when it is not.</summary>
     public string? NoiseReason { get => _noiseReason; init => _noiseReason = value; }
     /// <summary>A rule in dry-run mode that would have made this report noise, or null.</summary>
@@ -39,17 +42,17 @@ public sealed record Report
     /// <summary>Whether the report carries a noise verdict.</summary>
     public bool Noise => NoiseReason is not null;
     /// <summary>HTTP status of the page (or of the request, for NEL).</summary>
-    public int? StatusCode { get; init; }
+    [Id(14)] public int? StatusCode { get; init; }
     /// <summary>Script or document the violation came from.</summary>
-    public string? SourceFile { get; init; }
+    [Id(15)] public string? SourceFile { get; init; }
     /// <summary>Line in <see cref="SourceFile"/>.</summary>
-    public int? LineNumber { get; init; }
+    [Id(16)] public int? LineNumber { get; init; }
     /// <summary>Column in <see cref="SourceFile"/>.</summary>
-    public int? ColumnNumber { get; init; }
+    [Id(17)] public int? ColumnNumber { get; init; }
     /// <summary>The first characters of the offending script or style, when sent.</summary>
-    public string? Sample { get; init; }
+    [Id(18)] public string? Sample { get; init; }
     /// <summary>The user agent the report came with.</summary>
-    public string? UserAgent { get; init; }
+    [Id(19)] public string? UserAgent { get; init; }
     /// <summary>Browser family, e.g. <c>Chrome</c>.</summary>
     public string? Browser { get => _browser; init => _browser = value; }
     /// <summary>Browser major version, e.g. <c>125</c>.</summary>
@@ -61,18 +64,25 @@ public sealed record Report
     /// <summary>Release from the endpoint's query string.</summary>
     public string? Release { get => _release; init => _release = value; }
     /// <summary>Whether a field was longer than its limit and was cut (see <see cref="FieldLimits"/>).</summary>
-    public bool Truncated { get; init; }
+    [Id(25)] public bool Truncated { get; init; }
     /// <summary>How old the report was when it arrived, in milliseconds.</summary>
-    public long AgeMs { get; init; }
+    [Id(26)] public long AgeMs { get; init; }
     /// <summary>When the browser generated the report: receipt time minus <see cref="AgeMs"/>.</summary>
     public DateTimeOffset GeneratedAt => ReceivedAt - TimeSpan.FromMilliseconds(Math.Min(AgeMs, (long)TimeSpan.FromDays(3650).TotalMilliseconds));
     /// <summary>The report in Reporting API shape (<c>type</c>, <c>url</c>, <c>user_agent</c>, <c>age</c>,
     /// <c>body</c>) as compact JSON.</summary>
-    public required string Body { get; init; }
+    [Id(27)] public required string Body { get; init; }
 
     // The enrichment is written once by the pipeline into the report it has just built, before anyone
     // else holds it: a `with` copy per report would double the pipeline's largest allocation.
-    private string? _noiseReason, _noiseDryRun, _browser, _browserMajor, _os, _env, _release;
+    // Orleans serializes these fields, not the properties over them (their setters are init-only).
+    [Id(12)] private string? _noiseReason;
+    [Id(13)] private string? _noiseDryRun;
+    [Id(20)] private string? _browser;
+    [Id(21)] private string? _browserMajor;
+    [Id(22)] private string? _os;
+    [Id(23)] private string? _env;
+    [Id(24)] private string? _release;
 
     /// <summary>Sets what <see cref="ReportPipeline"/> adds after normalization. Only for a report no one else holds yet.</summary>
     internal void Enrich(UserAgentInfo userAgent, string? env, string? release, string? noiseReason, string? noiseDryRun)

@@ -22,9 +22,36 @@ public interface IReportJournal
     Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken);
 }
 
-/// <summary>The database is unreachable or overloaded; the caller may retry later (HTTP 503).</summary>
+/// <summary>The database is unreachable or overloaded; the caller may retry later (HTTP 503). Crosses
+/// grain calls, so it has an Orleans serializer.</summary>
+[GenerateSerializer, Alias("lookout.StorageUnavailableException")]
 public sealed class StorageUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StorageUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>An application's lifetime summary as stored: what a live grain compares itself with.</summary>
+/// <param name="Total">Reports stored (noise included).</param>
+/// <param name="Noise">Of those, noise.</param>
+/// <param name="Rebuilds">How often <c>rebuild</c> recomputed this application's counts.</param>
+public readonly record struct AppLedger(long Total, long Noise, long Rebuilds);
+
+/// <summary>What an application grain recovers its live counts from: the durable hourly counters (with
+/// the deltas not folded yet) and the summary they belong to, read in one snapshot.</summary>
+/// <param name="Counters">Every counter of hours at or after the requested start.</param>
+/// <param name="Ledger">The application's summary in the same snapshot.</param>
+public sealed record CountHistory(IReadOnlyList<CountDelta> Counters, AppLedger Ledger);
+
+/// <summary>Read access to the durable counters, for the application grain's recovery.</summary>
+public interface ICountHistory
+{
+    /// <summary>Counters of <paramref name="app"/> for hours at or after <paramref name="since"/> and its
+    /// summary, from one consistent snapshot.</summary>
+    /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
+    Task<CountHistory> LoadAsync(string app, DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>The summary of <paramref name="app"/> alone (all zero when it has none): one row, cheap.</summary>
+    /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
+    Task<AppLedger> GetLedgerAsync(string app, CancellationToken cancellationToken);
 }

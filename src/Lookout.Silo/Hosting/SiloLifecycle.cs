@@ -1,4 +1,4 @@
-// Starts and stops the silo with the process: migrate, collect idle grains, flush everything on SIGTERM.
+// Prepares storage before the Orleans silo starts, and folds the last count deltas after it stopped.
 using Lookout.Grains.Storage;
 using Lookout.Silo.Storage;
 using Microsoft.Extensions.Hosting;
@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Lookout.Silo.Hosting;
 
-/// <summary>Migrates storage before the web server takes requests, and on stop deactivates every grain so
-/// that everything accepted is committed before the process exits, then folds the count deltas those last
-/// commits appended. Registered before the web server, so on stop the server drains its requests first
-/// and the silo stops after.</summary>
-internal sealed class SiloLifecycle(IStorageAdmin storage, GrainHost host, Lookout.Grains.Reports.IUserAgentParser userAgents, TimeProvider time,
+/// <summary>Migrates storage (Lookout's tables and the Orleans clustering and grain-storage tables with
+/// their queries) before the Orleans silo starts, because Orleans' ADO.NET providers read their queries
+/// once when they start. Registered before <c>UseOrleans</c>, so it starts first and stops last: on stop
+/// the web server drains, the silo deactivates every grain (each flushes what it accepted), and then the
+/// count deltas those last commits appended are folded.</summary>
+internal sealed class SiloLifecycle(IStorageAdmin storage, Lookout.Grains.Reports.IUserAgentParser userAgents, TimeProvider time,
     ILogger<SiloLifecycle> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -20,7 +21,6 @@ internal sealed class SiloLifecycle(IStorageAdmin storage, GrainHost host, Looko
         await storage.PrepareAsync(time.GetUtcNow(), cancellationToken);
         // Resolving the parser loads uap-core now, not on the first report.
         userAgents.Parse("warm-up");
-        host.Start();
     }
 
     private readonly Lock _stopGate = new();
@@ -38,7 +38,6 @@ internal sealed class SiloLifecycle(IStorageAdmin storage, GrainHost host, Looko
 
     private async Task StopOnceAsync()
     {
-        await host.StopAsync();
         // Counts read the same either way (reads add pending deltas); folding now leaves a stopped silo's
         // database with nothing pending, and the fold job has already stopped.
         try

@@ -1,4 +1,5 @@
 // What the read side returns: application summaries, counts, series points and stored reports.
+using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
 
 namespace Lookout.Silo.Storage;
@@ -10,18 +11,6 @@ namespace Lookout.Silo.Storage;
 /// <param name="FirstSeen">First receipt.</param>
 /// <param name="LastSeen">Last receipt.</param>
 public sealed record AppSummary(string App, long Total, long Noise, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
-
-/// <summary>A counter summed over a window.</summary>
-/// <param name="Dimension">The dimension.</param>
-/// <param name="Value">The value.</param>
-/// <param name="Count">The sum.</param>
-public sealed record CountRow(string Dimension, string Value, long Count);
-
-/// <summary>A counter in one hour bucket.</summary>
-/// <param name="Bucket">Start of the hour.</param>
-/// <param name="Value">The value.</param>
-/// <param name="Count">The count.</param>
-public sealed record BucketRow(DateTimeOffset Bucket, string Value, long Count);
 
 /// <summary>A stored report: the raw event.</summary>
 /// <param name="Id">Report id (UUIDv7).</param>

@@ -31,7 +31,7 @@ public sealed class SiloLifecycleTests
     }
 
     private static SiloLifecycle Lifecycle(FoldCounter admin)
-        => new(admin, TestHosts.Create(_ => { }), new NoUserAgents(), TimeProvider.System, NullLogger<SiloLifecycle>.Instance);
+        => new(admin, new NoUserAgents(), TimeProvider.System, NullLogger<SiloLifecycle>.Instance);
 
     [Fact]
     public async Task Two_stops_at_once_fold_once()

@@ -161,5 +161,150 @@ internal static class PostgresSchema
                 xml text not null
             );
             """),
+        (9, """
+            -- Lookout runs on Orleans: its membership protocol and table go, Orleans' own take their place.
+            drop table lookout_silos;
+
+            -- rebuild bumps this, so a live application grain knows its memory no longer matches storage.
+            alter table lookout_apps add column rebuilds bigint not null default 0;
+
+            -- Orleans' ADO.NET providers read their SQL from this table once, when they start.
+            create table OrleansQuery (
+                QueryKey varchar(64) not null primary key,
+                QueryText varchar(8000) not null
+            );
+
+            -- Orleans' cluster membership (Microsoft.Orleans.Clustering.AdoNet): one version row per
+            -- cluster (DeploymentId = ClusterId), bumped by every membership change, and one row per silo.
+            create table OrleansMembershipVersionTable (
+                DeploymentId varchar(150) not null primary key,
+                Timestamp timestamptz(3) not null default now(),
+                Version integer not null default 0
+            );
+            create table OrleansMembershipTable (
+                DeploymentId varchar(150) not null references OrleansMembershipVersionTable (DeploymentId),
+                Address varchar(45) not null,
+                Port integer not null,
+                Generation integer not null,
+                SiloName varchar(150) not null,
+                HostName varchar(150) not null,
+                Status integer not null,
+                ProxyPort integer null,
+                SuspectTimes varchar(8000) null,
+                StartTime timestamptz(3) not null,
+                IAmAliveTime timestamptz(3) not null,
+                primary key (DeploymentId, Address, Port, Generation)
+            );
+
+            -- Orleans' grain state (Microsoft.Orleans.Persistence.AdoNet), binary payloads only. One row per
+            -- service, state name and grain id; the unique index lets a first write insert exactly once.
+            create table OrleansStorage (
+                GrainIdHash integer not null,
+                GrainIdN0 bigint not null,
+                GrainIdN1 bigint not null,
+                GrainTypeHash integer not null,
+                GrainTypeString varchar(512) not null,
+                GrainIdExtensionString varchar(512) null,
+                ServiceId varchar(150) not null,
+                PayloadBinary bytea null,
+                ModifiedOn timestamptz not null,
+                Version integer null
+            );
+            create unique index OrleansStorage_grain on OrleansStorage
+                (ServiceId, GrainTypeString, GrainIdHash, GrainIdN0, GrainIdN1, coalesce(GrainIdExtensionString, ''));
+
+            insert into OrleansQuery (QueryKey, QueryText) values
+            ('UpdateIAmAlivetimeKey', '
+                update OrleansMembershipTable set IAmAliveTime = @IAmAliveTime
+                where DeploymentId = @DeploymentId and Address = @Address and Port = @Port and Generation = @Generation'),
+            -- 1 when this call created the cluster''s version row, 0 when it existed.
+            ('InsertMembershipVersionKey', '
+                with inserted as (
+                    insert into OrleansMembershipVersionTable (DeploymentId) values (@DeploymentId)
+                    on conflict (DeploymentId) do nothing returning 1)
+                select count(*)::integer from inserted'),
+            -- The version row is bumped first, guarded by the expected version: a concurrent change waits
+            -- on its lock, finds the version moved and inserts nothing. 1 on success, else 0.
+            ('InsertMembershipKey', '
+                with version as (
+                    update OrleansMembershipVersionTable set Timestamp = now(), Version = Version + 1
+                    where DeploymentId = @DeploymentId and Version = @Version
+                    returning DeploymentId),
+                inserted as (
+                    insert into OrleansMembershipTable (DeploymentId, Address, Port, Generation, SiloName, HostName, Status,
+                        ProxyPort, StartTime, IAmAliveTime)
+                    select DeploymentId, @Address, @Port, @Generation, @SiloName, @HostName, @Status, @ProxyPort, @StartTime, @IAmAliveTime
+                    from version
+                    on conflict do nothing
+                    returning 1)
+                select count(*)::integer from inserted'),
+            ('UpdateMembershipKey', '
+                with version as (
+                    update OrleansMembershipVersionTable set Timestamp = now(), Version = Version + 1
+                    where DeploymentId = @DeploymentId and Version = @Version
+                    returning DeploymentId),
+                updated as (
+                    update OrleansMembershipTable m set Status = @Status, SuspectTimes = @SuspectTimes, IAmAliveTime = @IAmAliveTime
+                    from version v
+                    where m.DeploymentId = v.DeploymentId and m.Address = @Address and m.Port = @Port and m.Generation = @Generation
+                    returning 1)
+                select count(*)::integer from updated'),
+            -- The version row comes back even when the silo has no row yet (Address is then null).
+            ('MembershipReadRowKey', '
+                select v.DeploymentId, m.Address, m.Port, m.Generation, m.SiloName, m.HostName, m.Status, m.ProxyPort,
+                    m.SuspectTimes, m.StartTime, m.IAmAliveTime, v.Version
+                from OrleansMembershipVersionTable v
+                left join OrleansMembershipTable m on m.DeploymentId = v.DeploymentId
+                    and m.Address = @Address and m.Port = @Port and m.Generation = @Generation
+                where v.DeploymentId = @DeploymentId'),
+            ('MembershipReadAllKey', '
+                select v.DeploymentId, m.Address, m.Port, m.Generation, m.SiloName, m.HostName, m.Status, m.ProxyPort,
+                    m.SuspectTimes, m.StartTime, m.IAmAliveTime, v.Version
+                from OrleansMembershipVersionTable v
+                left join OrleansMembershipTable m on m.DeploymentId = v.DeploymentId
+                where v.DeploymentId = @DeploymentId'),
+            ('DeleteMembershipTableEntriesKey', '
+                delete from OrleansMembershipTable where DeploymentId = @DeploymentId;
+                delete from OrleansMembershipVersionTable where DeploymentId = @DeploymentId'),
+            ('GatewaysQueryKey', '
+                select Address, ProxyPort, Generation from OrleansMembershipTable
+                where DeploymentId = @DeploymentId and Status = @Status and ProxyPort > 0'),
+            -- Rows of silos declared dead (status 6) that stopped heartbeating before the cut-off.
+            ('CleanupDefunctSiloEntriesKey', '
+                delete from OrleansMembershipTable
+                where DeploymentId = @DeploymentId and IAmAliveTime < @IAmAliveTime and Status = 6'),
+            ('ReadFromStorageKey', '
+                select PayloadBinary, now(), Version from OrleansStorage
+                where ServiceId = @ServiceId and GrainTypeString = @GrainTypeString and GrainIdHash = @GrainIdHash
+                    and GrainIdN0 = @GrainIdN0 and GrainIdN1 = @GrainIdN1
+                    and coalesce(GrainIdExtensionString, ) = coalesce(@GrainIdExtensionString::varchar, )'),
+            -- First write (no version read): insert at version 1 unless a row exists. Later writes: update
+            -- when the stored version is the one read. Anything else returns the old version, which Orleans
+            -- reports as an inconsistent state.
+            ('WriteToStorageKey', '
+                with updated as (
+                    update OrleansStorage set PayloadBinary = @PayloadBinary, ModifiedOn = now(), Version = Version + 1
+                    where @GrainStateVersion::integer is not null and ServiceId = @ServiceId and GrainTypeString = @GrainTypeString
+                        and GrainIdHash = @GrainIdHash and GrainIdN0 = @GrainIdN0 and GrainIdN1 = @GrainIdN1
+                        and coalesce(GrainIdExtensionString, ) = coalesce(@GrainIdExtensionString::varchar, )
+                        and Version = @GrainStateVersion::integer
+                    returning Version),
+                inserted as (
+                    insert into OrleansStorage (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString,
+                        GrainIdExtensionString, ServiceId, PayloadBinary, ModifiedOn, Version)
+                    select @GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString, @GrainIdExtensionString::varchar,
+                        @ServiceId, @PayloadBinary, now(), 1
+                    where @GrainStateVersion::integer is null
+                    on conflict do nothing
+                    returning Version)
+                select coalesce((select Version from updated), (select Version from inserted), @GrainStateVersion::integer) as NewGrainStateVersion'),
+            ('ClearStorageKey', '
+                update OrleansStorage set PayloadBinary = null, ModifiedOn = now(), Version = Version + 1
+                where ServiceId = @ServiceId and GrainTypeString = @GrainTypeString and GrainIdHash = @GrainIdHash
+                    and GrainIdN0 = @GrainIdN0 and GrainIdN1 = @GrainIdN1
+                    and coalesce(GrainIdExtensionString, ) = coalesce(@GrainIdExtensionString::varchar, )
+                    and Version = @GrainStateVersion::integer
+                returning Version as NewGrainStateVersion');
+            """),
     ];
 }

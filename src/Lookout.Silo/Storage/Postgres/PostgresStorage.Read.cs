@@ -1,5 +1,6 @@
 // Read side on PostgreSQL: counters plus the deltas not folded yet for counts and series (one statement,
 // one snapshot: a concurrent fold is seen wholly or not at all), keyset pages for raw events.
+using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
 using Npgsql;
 

@@ -69,9 +69,9 @@ internal sealed partial class PostgresStorage
         // With counts kept from before the cut, first seen stays what it was.
         await using (var summary = new NpgsqlCommand(totals.Total + keptTotal == 0
             ? "delete from lookout_apps where app = $1"
-            : totals.Total == 0 ? "update lookout_apps set total = $2, noise = $3 where app = $1"
-            : keptTotal > 0 ? "update lookout_apps set total = $2, noise = $3, last_seen = $5 where app = $1"
-            : "update lookout_apps set total = $2, noise = $3, first_seen = $4, last_seen = $5 where app = $1", connection, transaction))
+            : totals.Total == 0 ? "update lookout_apps set total = $2, noise = $3, rebuilds = rebuilds + 1 where app = $1"
+            : keptTotal > 0 ? "update lookout_apps set total = $2, noise = $3, last_seen = $5, rebuilds = rebuilds + 1 where app = $1"
+            : "update lookout_apps set total = $2, noise = $3, first_seen = $4, last_seen = $5, rebuilds = rebuilds + 1 where app = $1", connection, transaction))
         {
             summary.Parameters.Add(new NpgsqlParameter { Value = app });
             summary.Parameters.Add(new NpgsqlParameter { Value = totals.Total + keptTotal });

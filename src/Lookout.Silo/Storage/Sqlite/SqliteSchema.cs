@@ -115,5 +115,57 @@ internal static class SqliteSchema
                 xml text not null
             );
             """),
+        (9, """
+            -- Lookout runs on Orleans (one silo, localhost clustering, on SQLite): the membership table goes.
+            drop table lookout_silos;
+
+            -- rebuild bumps this, so a live application grain knows its memory no longer matches storage.
+            alter table lookout_apps add column rebuilds integer not null default 0;
+
+            -- Orleans' ADO.NET grain storage reads its SQL from this table once, when it starts.
+            create table OrleansQuery (
+                QueryKey text not null primary key,
+                QueryText text not null
+            );
+
+            -- Orleans' grain state, binary payloads only: one row per service, state name and grain id.
+            create table OrleansStorage (
+                GrainIdHash integer not null,
+                GrainIdN0 integer not null,
+                GrainIdN1 integer not null,
+                GrainTypeHash integer not null,
+                GrainTypeString text not null,
+                GrainIdExtensionString text null,
+                ServiceId text not null,
+                PayloadBinary blob null,
+                ModifiedOn text not null,
+                Version integer null
+            );
+            create unique index OrleansStorage_grain on OrleansStorage
+                (ServiceId, GrainTypeString, GrainIdHash, GrainIdN0, GrainIdN1, coalesce(GrainIdExtensionString, ''));
+
+            insert into OrleansQuery (QueryKey, QueryText) values
+            ('ReadFromStorageKey', '
+                select PayloadBinary, Version from OrleansStorage where ServiceId = @ServiceId and GrainTypeString = @GrainTypeString and GrainIdHash = @GrainIdHash
+                    and GrainIdN0 = @GrainIdN0 and GrainIdN1 = @GrainIdN1
+                    and coalesce(GrainIdExtensionString, '''') = coalesce(@GrainIdExtensionString, '''')'),
+            -- A first write inserts version 1; a later one updates only the version it read. A write with a
+            -- stale version matches nothing and returns no version, which Orleans treats as a failed write.
+            ('WriteToStorageKey', '
+                insert into OrleansStorage (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString,
+                    GrainIdExtensionString, ServiceId, PayloadBinary, ModifiedOn, Version)
+                values (@GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString, @GrainIdExtensionString,
+                    @ServiceId, @PayloadBinary, strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''), 1)
+                on conflict (ServiceId, GrainTypeString, GrainIdHash, GrainIdN0, GrainIdN1, coalesce(GrainIdExtensionString, ''''))
+                do update set PayloadBinary = excluded.PayloadBinary, ModifiedOn = excluded.ModifiedOn, Version = Version + 1
+                    where Version = @GrainStateVersion
+                returning Version as NewGrainStateVersion'),
+            ('ClearStorageKey', '
+                update OrleansStorage set PayloadBinary = null, ModifiedOn = strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''), Version = Version + 1
+                where ServiceId = @ServiceId and GrainTypeString = @GrainTypeString and GrainIdHash = @GrainIdHash
+                    and GrainIdN0 = @GrainIdN0 and GrainIdN1 = @GrainIdN1
+                    and coalesce(GrainIdExtensionString, '''') = coalesce(@GrainIdExtensionString, '''') and Version = @GrainStateVersion
+                returning Version as NewGrainStateVersion');
+            """),
     ];
 }

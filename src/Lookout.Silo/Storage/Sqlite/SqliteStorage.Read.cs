@@ -1,6 +1,7 @@
 // Read side and rebuild on SQLite. Counts and series add the deltas not folded yet (one statement, one
 // snapshot, and folds take the writer lock, so a fold is seen wholly or not at all).
 using System.Globalization;
+using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -124,6 +125,15 @@ internal sealed partial class SqliteStorage
                     using var reader = scan.ExecuteReader();
                     while (reader.Read()) totals.Add(ReportColumns.ReadCountSource(reader, FromMillis(reader.GetInt64(0))));
                 }
+                long rebuilds;
+                using (var previous = connection.CreateCommand())
+                {
+                    previous.Transaction = transaction;
+                    // The summary row is replaced; its rebuild count carries over, one higher, so live grains reload.
+                    previous.CommandText = "select coalesce((select rebuilds from lookout_apps where app = $app), 0) + 1";
+                    previous.Parameters.AddWithValue("$app", a);
+                    rebuilds = (long)previous.ExecuteScalar()!;
+                }
                 using (var clear = connection.CreateCommand())
                 {
                     clear.Transaction = transaction;
@@ -138,7 +148,8 @@ internal sealed partial class SqliteStorage
                 {
                     using var summary = connection.CreateCommand();
                     summary.Transaction = transaction;
-                    summary.CommandText = "insert into lookout_apps (app, first_seen, last_seen, total, noise) values ($app, $first, $last, $total, $noise)";
+                    summary.CommandText = "insert into lookout_apps (app, first_seen, last_seen, total, noise, rebuilds) values ($app, $first, $last, $total, $noise, $rebuilds)";
+                    summary.Parameters.AddWithValue("$rebuilds", rebuilds);
                     summary.Parameters.AddWithValue("$app", a);
                     // With counts kept from before the cut, first seen stays what it was.
                     summary.Parameters.AddWithValue("$first", keptTotal > 0 && firstSeen is { } first ? first : totals.Total > 0 ? Millis(totals.FirstSeen) : horizon);

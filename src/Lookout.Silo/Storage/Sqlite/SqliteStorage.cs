@@ -18,19 +18,22 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
 
     public SqliteStorage(StorageOptions options, ILogger<SqliteStorage> logger)
     {
-        var builder = new SqliteConnectionStringBuilder(options.EffectiveConnectionString)
-        {
-            Pooling = true,
-            DefaultTimeout = 30,
-        };
+        _connectionString = ConnectionStringFor(options);
+        var builder = new SqliteConnectionStringBuilder(_connectionString);
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
             if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         }
-        _connectionString = builder.ToString();
         _logger = logger;
     }
+
+    /// <summary>The connection string Lookout's storage and Orleans' grain storage both open the file with.</summary>
+    internal static string ConnectionStringFor(StorageOptions options) => new SqliteConnectionStringBuilder(options.EffectiveConnectionString)
+    {
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
