@@ -33,7 +33,7 @@ internal static class ReadLatency
             // The silo's own data source, as Lookout.Api reads: statements it runs again and again are prepared.
             // With a plain data source (before round 5) every query was planned anew, a large part of the
             // small queries' latency.
-            await using var store = new PostgresStorage(Lookout.Silo.SiloServiceCollectionExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
+            await using var store = new PostgresStorage(Lookout.Silo.SiloHostingExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
             await store.MigrateAsync(CancellationToken.None);
             var seeding = Stopwatch.StartNew();
             await SeedAsync(store, size);

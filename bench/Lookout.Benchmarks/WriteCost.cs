@@ -167,7 +167,7 @@ internal static class WriteCost
             }
             var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
             // The silo's own data source (statements prepared after first use), as Lookout.Api runs it.
-            var store = new PostgresStorage(Lookout.Silo.SiloServiceCollectionExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
+            var store = new PostgresStorage(Lookout.Silo.SiloHostingExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
             await store.MigrateAsync(CancellationToken.None);
             return new PostgresTarget(connectionString, store);
         }

@@ -204,9 +204,9 @@ public sealed class AdmissionStorageTests
         public Task<IReadOnlyList<Lookout.Silo.Storage.AppSummary>> GetAppsAsync(CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.AppSummary>>();
         public Task<IReadOnlyList<Lookout.Silo.Storage.AppSummary>> GetAppsPageAsync(int limit, string? after, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.AppSummary>>();
         public Task<bool> AppExistsAsync(string app, CancellationToken cancellationToken) => Away<bool>();
-        public Task<IReadOnlyList<Lookout.Silo.Storage.BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.BucketRow>>();
-        public Task<IReadOnlyList<Lookout.Silo.Storage.CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.CountRow>>();
-        public Task<IReadOnlyList<Lookout.Silo.Storage.BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.BucketRow>>();
+        public Task<IReadOnlyList<Lookout.Grains.Counting.BucketRow>> GetTotalsAsync(IReadOnlyList<string> apps, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Grains.Counting.BucketRow>>();
+        public Task<IReadOnlyList<Lookout.Grains.Counting.CountRow>> GetCountsAsync(string app, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Grains.Counting.CountRow>>();
+        public Task<IReadOnlyList<Lookout.Grains.Counting.BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Grains.Counting.BucketRow>>();
         public Task<IReadOnlyList<Lookout.Silo.Storage.StoredReport>> SearchAsync(Lookout.Silo.Search.SearchRequest request, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.StoredReport>>();
         public Task<Lookout.Silo.Storage.StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken) => Away<Lookout.Silo.Storage.StoredReport?>();
         public Task PingAsync(CancellationToken cancellationToken) => Away<bool>();

@@ -1,4 +1,4 @@
-// Helpers for silo tests: a manual clock, a host builder and reports made by the real pipeline.
+// Helpers for silo tests: a manual clock and reports made by the real pipeline.
 using System.Text;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
@@ -20,23 +20,6 @@ internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
     public override long GetTimestamp() => Interlocked.Read(ref _ticks);
     public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
-internal static class TestHosts
-{
-    /// <summary>A grain host over a service provider built from <paramref name="configure"/>.</summary>
-    public static GrainHost Create(Action<GrainTypeRegistry> register, Action<IServiceCollection>? configure = null,
-        TimeProvider? time = null, GrainHostOptions? options = null)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        configure?.Invoke(services);
-        var provider = services.BuildServiceProvider();
-        var registry = new GrainTypeRegistry();
-        register(registry);
-        return new GrainHost(provider, registry, Options.Create(options ?? new GrainHostOptions()), time ?? TimeProvider.System, NullLogger<GrainHost>.Instance);
-    }
 }
 
 internal static class Reports

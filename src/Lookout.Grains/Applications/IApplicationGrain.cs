@@ -63,8 +63,9 @@ public sealed record ApplicationGrainStatus(string App, string Silo, Guid Activa
 [GenerateSerializer, Alias("lookout.GrainOverloadedException")]
 public sealed class GrainOverloadedException : Exception
 {
-    /// <summary>Creates the exception.</summary>
-    public GrainOverloadedException(string message) : base(message) { }
+    /// <summary>Creates the exception. The (message, inner) shape is the one Orleans' exception codec rebuilds
+    /// on the caller's side; without it the answer cannot be read there and the call times out.</summary>
+    public GrainOverloadedException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
 /// <summary>Tuning of the application grain (section <c>Lookout:Grains</c>).</summary>

@@ -12,7 +12,7 @@ public sealed class PostgresStorageContractTests : StorageContractTests
     private static async Task<(PostgresStorage Store, TestDatabase Database)> OpenAsync(TestDatabase? database = null)
     {
         database ??= await TestPostgres.CreateDatabaseAsync();
-        var store = new PostgresStorage(SiloServiceCollectionExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance);
+        var store = new PostgresStorage(SiloHostingExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance);
         await store.MigrateAsync(CancellationToken.None);
         return (store, database);
     }
@@ -107,7 +107,7 @@ public sealed class PostgresStorageContractTests : StorageContractTests
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         await using var _ = database;
-        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresStorage(SiloServiceCollectionExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance)).ToList();
+        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresStorage(SiloHostingExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance)).ToList();
         await Task.WhenAll(stores.Select(s => s.MigrateAsync(CancellationToken.None)));
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
@@ -133,7 +133,7 @@ public sealed class PostgresStorageContractTests : StorageContractTests
                 await migrate.ExecuteNonQueryAsync();
             }
         }
-        var oldRelease = new PostgresStorage(SiloServiceCollectionExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance);
+        var oldRelease = new PostgresStorage(SiloHostingExtensions.PostgresDataSource(database.ConnectionString), NullLogger<PostgresStorage>.Instance);
         var before = StorageContractTests.Batch("up", Reports.Mixed(Reports.Noon.AddDays(-40)));
         await using (var connection = new NpgsqlConnection(database.ConnectionString))
         {

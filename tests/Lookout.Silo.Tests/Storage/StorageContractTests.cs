@@ -13,7 +13,7 @@ public sealed class StoreUnderTest(object store, Func<ValueTask> dispose) : IAsy
     internal IReportJournal Journal => (IReportJournal)store;
     internal IReportReader Reader => (IReportReader)store;
     internal IStorageAdmin Admin => (IStorageAdmin)store;
-    internal IMembershipStore Membership => (IMembershipStore)store;
+    internal ICountHistory History => (ICountHistory)store;
     public ValueTask DisposeAsync() => dispose();
 }
 
@@ -279,27 +279,30 @@ public abstract class StorageContractTests
     }
 
     [SkippableFact]
-    public async Task Silos_register_heartbeat_and_mark_quiet_ones_dead()
+    public async Task A_grain_recovers_its_counters_and_summary_from_one_snapshot()
     {
         await using var store = await CreateAsync();
-        var t0 = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
-        var a = new SiloRow(Guid.NewGuid(), "host-a pid 1", t0, t0, SiloStatus.Active);
-        var b = new SiloRow(Guid.NewGuid(), "host-b pid 2", t0, t0, SiloStatus.Active);
-        var c = new SiloRow(Guid.NewGuid(), "host-c pid 3", t0, t0, SiloStatus.Active);
-        foreach (var silo in new[] { a, b, c }) await store.Membership.RegisterAsync(silo, CancellationToken.None);
-        await store.Membership.MarkStoppedAsync(c.SiloId, t0.AddSeconds(1), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("live", Reports.Mixed(Hour12)), CancellationToken.None);
+        await store.Admin.FoldCountsAsync(CancellationToken.None);
+        // Folded counters and deltas not folded yet both count; hours before the start do not.
+        await store.Journal.CommitAsync(Batch("live", Reports.Mixed(Hour13)), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("live", Reports.Mixed(Hour12.AddHours(-5))), CancellationToken.None);
+        await store.Journal.CommitAsync(Batch("other", Reports.Mixed(Hour12)), CancellationToken.None);
 
-        // a keeps heartbeating; b went quiet 40 s ago; a declares it dead after 30 s. c said goodbye: stays stopped.
-        Assert.Equal(0, await store.Membership.HeartbeatAsync(a.SiloId, t0.AddSeconds(20), t0.AddSeconds(-10), CancellationToken.None));
-        Assert.Equal(1, await store.Membership.HeartbeatAsync(a.SiloId, t0.AddSeconds(40), t0.AddSeconds(10), CancellationToken.None));
-        var silos = (await store.Membership.GetSilosAsync(CancellationToken.None)).ToDictionary(s => s.SiloId);
-        Assert.Equal((SiloStatus.Active, t0.AddSeconds(40)), (silos[a.SiloId].Status, silos[a.SiloId].LastHeartbeat));
-        Assert.Equal(SiloStatus.Dead, silos[b.SiloId].Status);
-        Assert.Equal(SiloStatus.Stopped, silos[c.SiloId].Status);
+        var history = await store.History.LoadAsync("live", Hour12.AddHours(-1), CancellationToken.None);
+        var totals = history.Counters.Where(c => c.Key.Dimension == Dimensions.Total).ToDictionary(c => c.Key.Bucket, c => c.Count);
+        Assert.Equal(new Dictionary<DateTimeOffset, long> { [Lookout.Grains.Counting.CountRules.Bucket(Hour12)] = 5, [Lookout.Grains.Counting.CountRules.Bucket(Hour13)] = 5 }, totals);
+        Assert.Equal(2, history.Counters.Where(c => c.Key.Dimension == Dimensions.BlockedHost && c.Key.Bucket == Lookout.Grains.Counting.CountRules.Bucket(Hour13)).Sum(c => c.Count));
+        Assert.Equal(new AppLedger(15, 3, 0), history.Ledger);
+        Assert.Equal(new AppLedger(15, 3, 0), await store.History.GetLedgerAsync("live", CancellationToken.None));
+        Assert.Equal(default, await store.History.GetLedgerAsync("nobody", CancellationToken.None));
+        Assert.Empty((await store.History.LoadAsync("nobody", Hour12, CancellationToken.None)).Counters);
 
-        // A silo that comes back heartbeating is active again.
-        await store.Membership.HeartbeatAsync(b.SiloId, t0.AddSeconds(45), t0.AddSeconds(15), CancellationToken.None);
-        Assert.Equal(SiloStatus.Active, (await store.Membership.GetSilosAsync(CancellationToken.None)).Single(s => s.SiloId == b.SiloId).Status);
+        // rebuild bumps the summary's rebuild count, which tells live grains to reload.
+        await store.Admin.RebuildAsync("live", CancellationToken.None);
+        Assert.Equal(new AppLedger(15, 3, 1), await store.History.GetLedgerAsync("live", CancellationToken.None));
+        await store.Admin.RebuildAsync(null, CancellationToken.None);
+        Assert.Equal(2, (await store.History.GetLedgerAsync("live", CancellationToken.None)).Rebuilds);
     }
 
     [SkippableFact]
