@@ -14,8 +14,10 @@
 # Settings (environment):
 #   LOOKOUT_CLUSTER_DIR    state: pids, logs, ports (default ./data/cluster)
 #   LOOKOUT_CLUSTER_SILOS  number of silos (default 3)
-#   LOOKOUT_CLUSTER_PORTS  silo ports, space separated (default 5091 5092 …); nginx listens on
+#   LOOKOUT_CLUSTER_PORTS  silos' HTTP ports, space separated (default 5091 5092 …); nginx listens on
 #                          LOOKOUT_CLUSTER_LB_PORT (default 5090)
+#   LOOKOUT_CLUSTER_SILO_PORTS     Orleans silo-to-silo ports (default 11111 11112 …)
+#   LOOKOUT_CLUSTER_GATEWAY_PORTS  Orleans gateway ports (default 30000 30001 …)
 #   LOOKOUT_CLUSTER_PG     an existing PostgreSQL connection string; unset: a private server is started
 #   LOOKOUT_CLUSTER_DLL    Lookout.Api.dll to run (default: built in Release when missing)
 #   Lookout__*             any Lookout setting, passed to every silo as usual
@@ -41,6 +43,11 @@ silo_port() {
     echo $((lb_port + $1))
   fi
 }
+
+# The n-th word of a space-separated list, or a default base + n - 1.
+nth_port() { if [ -n "$1" ]; then echo "$1" | tr ' ' '\n' | sed -n "${3}p"; else echo $(($2 + $3 - 1)); fi; }
+orleans_silo_port() { nth_port "${LOOKOUT_CLUSTER_SILO_PORTS:-}" 11111 "$1"; }
+orleans_gateway_port() { nth_port "${LOOKOUT_CLUSTER_GATEWAY_PORTS:-}" 30000 "$1"; }
 
 dll() {
   local path=${LOOKOUT_CLUSTER_DLL:-$root/src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll}
@@ -103,8 +110,11 @@ start_silo() {
   # address only; behind a proxy the read side needs a token, so every silo gets the cluster's.
   local proxy=()
   command -v nginx >/dev/null && proxy=(Lookout__ForwardedHeaders__KnownProxies__0=127.0.0.1)
+  # Silos on one host differ only in their HTTP port and their Orleans silo and gateway ports.
   env "${proxy[@]}" \
   Lookout__AdminToken="$(cluster_token)" \
+  Lookout__Cluster__SiloPort="$(orleans_silo_port "$n")" \
+  Lookout__Cluster__GatewayPort="$(orleans_gateway_port "$n")" \
   Lookout__Storage__Provider=postgres \
   Lookout__Storage__ConnectionString="$(connection_string)" \
     nohup dotnet "$path" --urls "http://127.0.0.1:$port" >>"$dir/silo$n.log" 2>&1 </dev/null &
@@ -205,5 +215,5 @@ case "${1:-}" in
   restart) start_silo "$2"; wait_ready "$2" ;;
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

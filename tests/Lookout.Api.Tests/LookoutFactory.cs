@@ -18,6 +18,9 @@ public sealed class LookoutFactory(string provider, string connectionString, IRe
         builder.UseSetting("Lookout:Storage:ConnectionString", connectionString);
         // Every in-memory request comes from one (unknown) address; tests of that limit turn it back on.
         builder.UseSetting("Lookout:RateLimits:PerClient:Enabled", "false");
+        // Each factory hosts an Orleans silo: its own silo and gateway ports, so factories can run side by side.
+        builder.UseSetting("Lookout:Cluster:SiloPort", Lookout.Tests.Shared.LookoutProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Lookout:Cluster:GatewayPort", Lookout.Tests.Shared.LookoutProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
     }
 }

@@ -30,6 +30,9 @@ public static class LookoutProcesses
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        // Its own Orleans silo and gateway ports unless the test chose them.
+        start.Environment["Lookout__Cluster__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Lookout__Cluster__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
@@ -107,12 +110,15 @@ public sealed class ClusterScript : IAsyncDisposable
     public ClusterScript(int silos, string? connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         Ports = [.. Enumerable.Range(0, silos).Select(_ => LookoutProcesses.FreePort())];
+        OrleansPorts = [.. Enumerable.Range(0, silos).Select(_ => LookoutProcesses.FreePort())];
         _environment = new Dictionary<string, string>
         {
             ["LOOKOUT_CLUSTER_DIR"] = _dir,
             ["LOOKOUT_CLUSTER_SILOS"] = silos.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["LOOKOUT_CLUSTER_PORTS"] = string.Join(' ', Ports),
             ["LOOKOUT_CLUSTER_LB_PORT"] = LookoutProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LOOKOUT_CLUSTER_SILO_PORTS"] = string.Join(' ', OrleansPorts),
+            ["LOOKOUT_CLUSTER_GATEWAY_PORTS"] = string.Join(' ', Enumerable.Range(0, silos).Select(_ => LookoutProcesses.FreePort())),
             ["LOOKOUT_CLUSTER_DLL"] = LookoutProcesses.Dll,
             ["LOOKOUT_CLUSTER_TOKEN"] = Token,
             // One loopback address sends everything: the per-address limit would refuse the load.
@@ -133,8 +139,21 @@ public sealed class ClusterScript : IAsyncDisposable
         return client;
     }
 
-    /// <summary>The silos' ports, silo 1 first.</summary>
+    /// <summary>The silos' HTTP ports, silo 1 first.</summary>
     public IReadOnlyList<int> Ports { get; }
+
+    /// <summary>The silos' Orleans silo-to-silo ports, silo 1 first.</summary>
+    public IReadOnlyList<int> OrleansPorts { get; }
+
+    /// <summary>Which silo (1-based) an Orleans silo address such as <c>127.0.0.1:11111@123</c> names.</summary>
+    public int SiloOf(string orleansAddress)
+    {
+        for (var i = 0; i < OrleansPorts.Count; i++)
+        {
+            if (orleansAddress.Contains($":{OrleansPorts[i]}@", StringComparison.Ordinal) || orleansAddress.EndsWith($":{OrleansPorts[i]}", StringComparison.Ordinal)) return i + 1;
+        }
+        throw new InvalidOperationException($"{orleansAddress} is not one of this cluster's silos");
+    }
 
     /// <summary>The database the silos use.</summary>
     public string ConnectionString => _environment.TryGetValue("LOOKOUT_CLUSTER_PG", out var cs) ? cs : File.ReadAllText(Path.Combine(_dir, "pg.connection")).Trim();

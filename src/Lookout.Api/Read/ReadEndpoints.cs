@@ -41,6 +41,7 @@ public static class ReadEndpoints
         api.MapGet("/apps/{app}/reports.ndjson", ExportAsync);
         api.MapGet("/reports", SearchAllAsync);
         api.MapGet("/reports/{id}", GetReportAsync);
+        api.MapGet("/apps/{app}/activation", GetActivationAsync);
         api.MapGet("/cluster", GetClusterAsync);
     }
 
@@ -289,6 +290,17 @@ public static class ReadEndpoints
         if (!Guid.TryParse(id, out var guid)) return Problems.Of(400, "Invalid report id", "Report ids are UUIDs.", "invalid_id");
         var report = await reader.GetReportAsync(guid, cancellationToken);
         return report is null ? Problems.Of(404, "No such report", null, "not_found") : TypedResults.Ok(ToItem(report));
+    });
+
+    /// <summary>Where the application's one grain activation lives and what it did: silo, activation id,
+    /// reports accepted and committed, recoveries, counters in memory. Asked through any silo, the answer names
+    /// the same activation (Orleans forwards the call). Activates the grain if it was not active.</summary>
+    public static Task<IResult> GetActivationAsync(string app, IGrainFactory grains, ClusterSettings cluster) => Guard(async () =>
+    {
+        if (!AppIds.IsReadable(app)) return InvalidApp();
+        var status = await grains.GetGrain<IApplicationGrain>(app).GetStatusAsync().Bounded(cluster);
+        return TypedResults.Ok(new ActivationResponse(status.App, status.Silo, status.Activation.ToString("D"), status.Accepted, status.Committed,
+            status.Failed, status.Pending, status.Recoveries, status.LiveEntries));
     });
 
     /// <summary>Orleans' membership as <c>IManagementGrain</c> reports it: every silo of this cluster with its

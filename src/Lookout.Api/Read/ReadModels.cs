@@ -65,6 +65,19 @@ public sealed record ReportItem(
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
     bool Truncated, JsonElement Body);
 
+/// <summary><c>GET /api/apps/{app}/activation</c>: the application grain's activation.</summary>
+/// <param name="App">Application id.</param>
+/// <param name="Silo">The silo holding the activation.</param>
+/// <param name="Activation">Random id of the activation; the same id through every silo means one activation.</param>
+/// <param name="Accepted">Reports it accepted.</param>
+/// <param name="Committed">Reports it committed.</param>
+/// <param name="Failed">Reports whose commit failed.</param>
+/// <param name="Pending">Reports waiting for a flush.</param>
+/// <param name="Recoveries">Loads of its live counts from storage.</param>
+/// <param name="LiveEntries">Counters it holds in memory.</param>
+public sealed record ActivationResponse(string App, string Silo, string Activation, long Accepted, long Committed, long Failed, int Pending,
+    int Recoveries, int LiveEntries);
+
 /// <summary><c>GET /api/cluster</c>: Orleans' own membership view.</summary>
 /// <param name="Self">The Orleans silo address of the silo that answered.</param>
 /// <param name="Silos">Every silo in Orleans' membership table for this cluster, newest start first.</param>

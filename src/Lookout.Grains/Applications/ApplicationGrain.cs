@@ -3,6 +3,7 @@
 using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
@@ -20,6 +21,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     private readonly ApplicationGrainOptions _options;
     private readonly QuotaOptions _quota;
     private readonly TimeProvider _time;
+    private readonly ILogger<ApplicationGrain> _logger;
     private readonly QuotaState _quotaState = new();
     private readonly Guid _activation = Guid.NewGuid();
     private long _quotaLimit;
@@ -30,8 +32,9 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 
     /// <summary>Created by Orleans for each activation.</summary>
     public ApplicationGrain(IReportJournal journal, ICountHistory history, IOptions<ApplicationGrainOptions> options,
-        IOptions<QuotaOptions> quota, TimeProvider time)
+        IOptions<QuotaOptions> quota, TimeProvider time, ILogger<ApplicationGrain> logger)
     {
+        _logger = logger;
         _journal = journal;
         _history = history;
         _options = options.Value;
@@ -48,7 +51,17 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     {
         _state = new ApplicationState { App = App };
         _quotaLimit = _quota.LimitFor(App);
-        await RecoverAsync(cancellationToken);
+        try
+        {
+            await RecoverAsync(cancellationToken);
+        }
+        catch (StorageUnavailableException ex)
+        {
+            // The caller may be on another silo: send it the reason, not the driver's exception (which has no
+            // Orleans codec); the activation fails and the next call tries again.
+            _logger.LogWarning(ex, "Application {App} could not recover its counts; the activation fails.", App);
+            throw Portable(ex);
+        }
         this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(_options.ReconcileInterval, _options.ReconcileInterval)
         {
             // Ticks must not keep an idle application in memory.
@@ -145,7 +158,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 
     /// <inheritdoc />
     public Task<ApplicationGrainStatus> GetStatusAsync()
-        => Task.FromResult(new ApplicationGrainStatus(App, RuntimeIdentity, _activation, _state.Accepted, _state.Committed,
+        => Task.FromResult(new ApplicationGrainStatus(App, GrainContext.Address.SiloAddress?.ToParsableString() ?? RuntimeIdentity, _activation, _state.Accepted, _state.Committed,
             _state.Failed, _state.Pending.Count, _state.Recoveries, _state.Live?.Entries ?? 0));
 
     /// <summary>Makes everything accepted durable before the activation goes away (idle collection, silo
@@ -177,7 +190,8 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
                 catch (Exception ex)
                 {
                     _state.Apply(new BatchFailed(batchId));
-                    completion.SetException(ex is StorageUnavailableException ? ex : new StorageUnavailableException("Commit failed.", ex));
+                    _logger.LogWarning(ex, "Commit of {Count} reports of {App} failed after retries.", batch.Reports.Count, App);
+                    completion.SetException(Portable(ex));
                 }
                 finally
                 {
@@ -207,6 +221,11 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
             }
         }
     }
+
+    // What callers get: a StorageUnavailableException carrying the message only. Its inner exception (Npgsql's,
+    // SQLite's) has no Orleans codec, and a caller on another silo would get a serialization failure instead.
+    private static StorageUnavailableException Portable(Exception ex)
+        => new(ex is StorageUnavailableException ? ex.Message : "Commit failed: " + ex.Message);
 
     private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -46,7 +46,7 @@ public interface IApplicationGrain : IGrainWithStringKey
 
 /// <summary>An activation's running totals.</summary>
 /// <param name="App">Application id.</param>
-/// <param name="Silo">Address of the silo holding the activation.</param>
+/// <param name="Silo">Orleans address of the silo holding the activation (<c>ip:port@generation</c>, as in <c>/api/cluster</c>).</param>
 /// <param name="Activation">Random id of this activation: two answers with the same id came from one activation.</param>
 /// <param name="Accepted">Reports accepted by this activation.</param>
 /// <param name="Committed">Reports committed by this activation.</param>
