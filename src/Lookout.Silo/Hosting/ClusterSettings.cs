@@ -29,7 +29,8 @@ public sealed class ClusterSettings
 
     /// <summary>The address other silos reach this one at. Default: loopback, which suits the embedded
     /// default and several silos on one host; silos on several hosts must set their own reachable address.
-    /// With a non-loopback address the silo listens on every interface.</summary>
+    /// An IP address, or a host name resolved once at start (a container's service name, say). With a
+    /// non-loopback address the silo listens on every interface.</summary>
     public string? AdvertisedAddress { get; set; }
 
     /// <summary>How long a membership probe waits for an answer (Orleans' default is 5 s). With
@@ -49,8 +50,8 @@ public sealed class ClusterSettings
     /// <c>GrainCollectionOptions.CollectionAge</c>.</summary>
     public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>The address as an <see cref="IPAddress"/> (loopback when unset).</summary>
-    public IPAddress Advertised => string.IsNullOrWhiteSpace(AdvertisedAddress) ? IPAddress.Loopback : IPAddress.Parse(AdvertisedAddress);
+    /// <summary>The address as an <see cref="IPAddress"/> (loopback when unset), resolved by <see cref="Read"/>.</summary>
+    public IPAddress Advertised { get; private set; } = IPAddress.Loopback;
 
     /// <summary>Reads the section and checks it, throwing with the setting's name for a value that cannot
     /// work, including a port another process holds: Orleans would otherwise fail later with a bare socket error.</summary>
@@ -63,8 +64,7 @@ public sealed class ClusterSettings
         Require(settings.SiloPort is > 0 and < 65536, "Lookout:Cluster:SiloPort must be 1-65535.");
         Require(settings.GatewayPort is > 0 and < 65536, "Lookout:Cluster:GatewayPort must be 1-65535.");
         Require(settings.SiloPort != settings.GatewayPort, "Lookout:Cluster:SiloPort and GatewayPort must differ.");
-        Require(string.IsNullOrWhiteSpace(settings.AdvertisedAddress) || IPAddress.TryParse(settings.AdvertisedAddress, out _),
-            "Lookout:Cluster:AdvertisedAddress must be an IP address.");
+        if (!string.IsNullOrWhiteSpace(settings.AdvertisedAddress)) settings.Advertised = Resolve(settings.AdvertisedAddress);
         Require(settings.ProbeTimeout > TimeSpan.Zero && settings.MissedProbesLimit >= 1,
             "Lookout:Cluster:ProbeTimeout must be positive and MissedProbesLimit at least 1.");
         Require(settings.CallTimeout > TimeSpan.Zero && settings.CollectionAge >= TimeSpan.FromMinutes(1),
@@ -90,6 +90,20 @@ public sealed class ClusterSettings
         {
             throw new InvalidOperationException($"{setting}: port {port} on {Listen} is not available ({ex.SocketErrorCode}); " +
                 "another silo or process holds it. Give each silo on a host its own SiloPort and GatewayPort.", ex);
+        }
+    }
+
+    private static IPAddress Resolve(string address)
+    {
+        if (IPAddress.TryParse(address, out var ip)) return ip;
+        try
+        {
+            return Dns.GetHostAddresses(address).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? throw new InvalidOperationException($"Lookout:Cluster:AdvertisedAddress: {address} has no IPv4 address.");
+        }
+        catch (SocketException ex)
+        {
+            throw new InvalidOperationException($"Lookout:Cluster:AdvertisedAddress: {address} is neither an IP address nor a name that resolves ({ex.SocketErrorCode}).", ex);
         }
     }
 
