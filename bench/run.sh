@@ -7,8 +7,11 @@
 # or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
 # Knobs: DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
 # 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
-# TARGETS (default "bare sqlite postgres apps": which of (a)-(d) to run), LOOKOUT_DIR (the checkout whose
-# Lookout is measured, default this one; bench/ab.sh points it at another commit).
+# TARGETS (default "bare sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
+# named), LOOKOUT_DIR (the checkout whose Lookout is measured, default this one; bench/ab.sh points it at
+# another commit). (e) "hot": one application takes all the load on one silo (one grain activation).
+# (f) "cluster": three silos on one PostgreSQL behind nginx (scripts/cluster.sh of LOOKOUT_DIR), so two
+# requests in three reach a silo that does not hold the application's grain; CPU and RSS are the silos' sum.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-20}
@@ -27,7 +30,12 @@ unset LOOKOUT_TEST_POSTGRES
 LOOKOUT_PG_DURABLE=1 start_throwaway_postgres
 work=$(mktemp -d /tmp/lookout-bench.XXXXXX)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; stop_throwaway_postgres; rm -rf "$work"; }
+cluster_env=()
+cleanup() {
+  [ -n "$pid" ] && kill $pid 2>/dev/null
+  [ ${#cluster_env[@]} -gt 0 ] && env "${cluster_env[@]}" bash "$LOOKOUT_DIR/scripts/cluster.sh" clean >/dev/null 2>&1
+  stop_throwaway_postgres; rm -rf "$work"
+}
 trap cleanup EXIT
 
 dotnet build bench/BareEndpoint -c Release -v q -nologo >/dev/null
@@ -51,7 +59,7 @@ start() { # name, then the command; environment comes from the caller
 }
 
 stop() {
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  kill -TERM $pid; wait $pid 2>/dev/null || true; pid=""
 }
 
 load() { # seconds, apps, [rate]: prints the BENCH json line
@@ -67,14 +75,24 @@ pg_snapshot() { local p; for p in $(pgrep -x postgres || true); do echo "$p $(cp
 pg_since() { pg_snapshot | awk 'NR == FNR { before[$1] = $2; next } { used += $2 - ($1 in before ? before[$1] : 0) } END { print used + 0 }' <(echo "$1") -; }
 busy_ticks() { head -1 /proc/stat | awk '{ idle = $5 + $6; total = 0; for (i = 2; i <= 9; i++) total += $i; print total - idle, total }'; }
 
+# N distinct loopback ports nothing listens on right now (the kernel's choice).
+ephemeral_ports() { python3 -c "
+import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(('127.0.0.1', 0))
+print(' '.join(str(s.getsockname()[1]) for s in held))" "$1"; }
+
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 # Every page of /api/apps (1 000 at a time): the 1 000-application run needs them all.
 stored() { python3 - "$url" <<'PY'
-import json, sys, urllib.request
+import json, os, sys, urllib.request
 base, after, total = sys.argv[1], "", 0
 while True:
-    page = json.load(urllib.request.urlopen(f"{base}/api/apps?limit=1000" + (f"&after={after}" if after else "")))
+    request = urllib.request.Request(f"{base}/api/apps?limit=1000" + (f"&after={after}" if after else ""))
+    # Behind nginx the read side wants the cluster's token.
+    if os.environ.get("BENCH_TOKEN"): request.add_header("Authorization", "Bearer " + os.environ["BENCH_TOKEN"])
+    page = json.load(urllib.request.urlopen(request))
     total += sum(a["total"] for a in page["apps"])
     after = page.get("next")
     if not after: break
@@ -82,18 +100,19 @@ print(total)
 PY
 }
 
-peak_rss_mb() { awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status"; }
+# Summed over the target's processes (the silos of a cluster).
+peak_rss_mb() { local p t=0; for p in $pid; do t=$(( t + $(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$p/status") )); done; echo "$t"; }
 
 results=()
 measure() { # name, apps, verify(0/1)
   local warm main acked inflight
   warm=$(load "$WARMUP" "$2")
   local pg0 target0 busy0 total0 target1 pg_used busy1 total1 wrk_cpu timing
-  pg0=$(pg_snapshot); target0=$(cpu_of "$pid"); read -r busy0 total0 < <(busy_ticks)
+  pg0=$(pg_snapshot); target0=$(cpu_of $pid); read -r busy0 total0 < <(busy_ticks)
   timing=$(mktemp)
   { TIMEFORMAT='%U %S'; time load "$DURATION" "$2" >"$timing.out"; } 2>"$timing"
   main=$(cat "$timing.out")
-  target1=$(cpu_of "$pid"); pg_used=$(pg_since "$pg0"); read -r busy1 total1 < <(busy_ticks)
+  target1=$(cpu_of $pid); pg_used=$(pg_since "$pg0"); read -r busy1 total1 < <(busy_ticks)
   wrk_cpu=$(tail -n 1 "$timing" | awk '{ print $1 + $2 }'); rm -f "$timing" "$timing.out"
   local rps reports p50 p99 rss
   rps=$(python3 -c "import json,sys; m=json.loads(sys.argv[1]); print(round(m['requests'] / (m['duration_us'] / 1e6)))" "$main")
@@ -163,6 +182,29 @@ if want apps; then
   Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_apps}" start postgres-apps dotnet "$lookout"
   measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1
   stop
+fi
+
+# (e) a hot application: every request for one application, so one grain activation takes all of it
+if want hot; then
+  "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_hot" >/dev/null
+  Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_hot}" start postgres-hot dotnet "$lookout"
+  measure "Lookout, PostgreSQL, 1 hot app" 1 1
+  stop
+fi
+
+# (f) three silos on one PostgreSQL behind nginx
+if want cluster; then
+  command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+  "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_cluster" >/dev/null
+  export BENCH_TOKEN=bench-cluster-token-0123456789
+  cluster_env=(LOOKOUT_CLUSTER_DIR="$work/cluster" LOOKOUT_CLUSTER_SILOS=3 LOOKOUT_CLUSTER_LB_PORT="$port"
+    LOOKOUT_CLUSTER_PORTS="$(ephemeral_ports 3)" LOOKOUT_CLUSTER_SILO_PORTS="$(ephemeral_ports 3)" LOOKOUT_CLUSTER_GATEWAY_PORTS="$(ephemeral_ports 3)" LOOKOUT_CLUSTER_DLL="$lookout" LOOKOUT_CLUSTER_TOKEN="$BENCH_TOKEN"
+    LOOKOUT_CLUSTER_PG="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_cluster}")
+  env "${cluster_env[@]}" bash "$LOOKOUT_DIR/scripts/cluster.sh" start >"$work/cluster.log" 2>&1 || { cat "$work/cluster.log" >&2; exit 1; }
+  pid=$(cat "$work"/cluster/silo*.pid | tr '\n' ' ')
+  measure "Lookout, 3 silos on PostgreSQL" "$APPS" 1
+  env "${cluster_env[@]}" bash "$LOOKOUT_DIR/scripts/cluster.sh" stop >/dev/null 2>&1
+  pid=""
 fi
 
 # Ratios need the bare endpoint in the same run.
