@@ -4,7 +4,8 @@ using Lookout.Api;
 // Settings are read once at start-up. Reload-on-change would watch the working directory, where the
 // embedded SQLite database lives, and wake up on every commit.
 var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
-builder.AddLookoutApi();
+// `rebuild` touches storage only: it starts no silo, so it can run beside a live one on the same ports.
+builder.AddLookoutApi(hostSilo: !RebuildCommand.IsRequested(args));
 
 var app = builder.Build();
 if (RebuildCommand.IsRequested(args)) return await RebuildCommand.RunAsync(app, args);

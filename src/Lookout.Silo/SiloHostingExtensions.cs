@@ -29,8 +29,10 @@ public static class SiloHostingExtensions
     /// <summary>Adds the configured storage (<c>Lookout:Storage</c>), a hosted service that migrates it before
     /// the silo starts, and an Orleans silo co-hosted in this process (<c>Lookout:Cluster</c>): on SQLite one
     /// silo with localhost clustering, on PostgreSQL Orleans' ADO.NET clustering on the same database; grain
-    /// state in the same database either way. Settings that cannot work throw here, naming the setting.</summary>
-    public static IHostApplicationBuilder AddLookoutSilo(this IHostApplicationBuilder builder)
+    /// state in the same database either way. Settings that cannot work throw here, naming the setting.
+    /// With <paramref name="hostSilo"/> false (the <c>rebuild</c> command, which may run next to a live silo
+    /// on the same host and ports) only storage is registered: no silo, no port checks, no background jobs.</summary>
+    public static IHostApplicationBuilder AddLookoutSilo(this IHostApplicationBuilder builder, bool hostSilo = true)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -38,7 +40,7 @@ public static class SiloHostingExtensions
         configuration.GetSection("Lookout:Storage").Bind(storage);
         if (storage.Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(storage.ConnectionString))
             throw new InvalidOperationException("Lookout:Storage:ConnectionString is required when Lookout:Storage:Provider is postgres.");
-        var cluster = ClusterSettings.Read(configuration);
+        var cluster = ClusterSettings.Read(configuration, checkPorts: hostSilo);
         services.AddSingleton(cluster);
 
         services.AddOptions<StorageOptions>().BindConfiguration("Lookout:Storage")
@@ -66,6 +68,7 @@ public static class SiloHostingExtensions
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IKeyStore>(sp => (IKeyStore)sp.GetRequiredService<StorageBackend>().Instance);
 
+        if (!hostSilo) return builder;
         // Before the silo: its ADO.NET providers read their queries from the migrated database when they start.
         services.AddHostedService<SiloLifecycle>();
         builder.UseOrleans(silo => ConfigureSilo(silo, storage, cluster, dataSource));

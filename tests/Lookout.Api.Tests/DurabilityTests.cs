@@ -98,7 +98,12 @@ public sealed class DurabilityTests
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var (exitCode, output, errors) = await LookoutProcesses.RebuildAsync("sqlite", $"Data Source={file}", "--app", "rb");
+        // A live silo on this host holds the Orleans ports: rebuild starts no silo, so it does not care.
+        using var siloPort = Held();
+        using var gatewayPort = Held();
+        var (exitCode, output, errors) = await LookoutProcesses.RebuildAsync("sqlite", $"Data Source={file}",
+            new Dictionary<string, string> { ["Lookout__Cluster__SiloPort"] = PortOf(siloPort), ["Lookout__Cluster__GatewayPort"] = PortOf(gatewayPort) },
+            "--app", "rb");
         Assert.True(exitCode == 0, output + errors);
         Assert.Contains("from 12 raw events", output, StringComparison.Ordinal);
 
@@ -109,4 +114,15 @@ public sealed class DurabilityTests
         Assert.Equal(12, counts.Count("classification", "eval"));
         Assert.Equal(12, (await check.GetJsonAsync("/api/apps")).GetProperty("apps")[0].GetProperty("total").GetInt64());
     }
+
+    /// <summary>A listener on a free loopback port, standing in for a live silo's socket.</summary>
+    private static System.Net.Sockets.TcpListener Held()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return listener;
+    }
+
+    private static string PortOf(System.Net.Sockets.TcpListener listener)
+        => ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

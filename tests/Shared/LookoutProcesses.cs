@@ -75,10 +75,19 @@ public static class LookoutProcesses
 
     /// <summary>Runs <c>Lookout.Api.dll rebuild</c> with <paramref name="arguments"/> on the given storage settings.</summary>
     public static Task<(int ExitCode, string Output, string Errors)> RebuildAsync(string provider, string connectionString, params string[] arguments)
-        => RunToEndAsync(new ProcessStartInfo("dotnet", [Dll, "rebuild", .. arguments])
+        => RebuildAsync(provider, connectionString, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs <c>rebuild</c> with extra environment.</summary>
+    public static Task<(int ExitCode, string Output, string Errors)> RebuildAsync(string provider, string connectionString,
+        IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Dll, "rebuild", .. arguments])
         {
             Environment = { ["Lookout__Storage__Provider"] = provider, ["Lookout__Storage__ConnectionString"] = connectionString },
-        });
+        };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        return RunToEndAsync(start);
+    }
 
     /// <summary>Resident set size of a process in bytes (Linux <c>/proc</c>).</summary>
     public static long ResidentBytes(int pid)

@@ -13,8 +13,9 @@ public static class ApiExtensions
     /// <summary>Default listen address when none is configured (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>Kestrel:Endpoints</c>).</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    /// <summary>Adds the silo, ingest and read services, JSON and problem details.</summary>
-    public static WebApplicationBuilder AddLookoutApi(this WebApplicationBuilder builder)
+    /// <summary>Adds the silo, ingest and read services, JSON and problem details. <paramref name="hostSilo"/>
+    /// false builds the process for a one-off command (<c>rebuild</c>): storage without an Orleans silo.</summary>
+    public static WebApplicationBuilder AddLookoutApi(this WebApplicationBuilder builder, bool hostSilo = true)
     {
         var configuration = builder.Configuration;
         // The shipped appsettings.json sits next to the executable; the content root is the working
@@ -33,7 +34,7 @@ public static class ApiExtensions
             || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
 
-        builder.AddLookoutSilo();
+        builder.AddLookoutSilo(hostSilo);
         builder.Services.AddLookoutAccess(configuration);
         builder.Services.AddIngest();
         builder.Services.AddRead();

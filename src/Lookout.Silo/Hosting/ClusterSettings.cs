@@ -55,7 +55,7 @@ public sealed class ClusterSettings
 
     /// <summary>Reads the section and checks it, throwing with the setting's name for a value that cannot
     /// work, including a port another process holds: Orleans would otherwise fail later with a bare socket error.</summary>
-    public static ClusterSettings Read(IConfiguration configuration)
+    public static ClusterSettings Read(IConfiguration configuration, bool checkPorts = true)
     {
         var settings = new ClusterSettings();
         configuration.GetSection("Lookout:Cluster").Bind(settings);
@@ -69,8 +69,11 @@ public sealed class ClusterSettings
             "Lookout:Cluster:ProbeTimeout must be positive and MissedProbesLimit at least 1.");
         Require(settings.CallTimeout > TimeSpan.Zero && settings.CollectionAge >= TimeSpan.FromMinutes(1),
             "Lookout:Cluster:CallTimeout must be positive and CollectionAge at least one minute.");
-        settings.CheckFree(settings.SiloPort, "Lookout:Cluster:SiloPort");
-        settings.CheckFree(settings.GatewayPort, "Lookout:Cluster:GatewayPort");
+        if (checkPorts)
+        {
+            settings.CheckFree(settings.SiloPort, "Lookout:Cluster:SiloPort");
+            settings.CheckFree(settings.GatewayPort, "Lookout:Cluster:GatewayPort");
+        }
         return settings;
     }
 
