@@ -16,7 +16,8 @@ public interface IReportJournal
 {
     /// <summary>Writes the raw events, the count deltas and the application's summary in one
     /// transaction. Durable when the task completes. Idempotent on <see cref="CommitBatch.BatchId"/>:
-    /// committing a batch that is already committed changes nothing and succeeds.</summary>
+    /// committing a batch that is already committed changes nothing and succeeds. Called on a grain's
+    /// scheduler, so it must not block: queue the work and return the task.</summary>
     /// <exception cref="StorageUnavailableException">The database could not be reached or the outcome is
     /// unknown after retries; nothing is promised about the batch.</exception>
     Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken);

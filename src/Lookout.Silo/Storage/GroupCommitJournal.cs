@@ -56,7 +56,9 @@ internal sealed class GroupCommitJournal : IReportJournal
 
         public Task CommitAsync(CommitBatch batch)
         {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run synchronously: a grain's await posts itself to the grain's own scheduler
+            // anyway, so a thread-pool hop first would only add a context switch per batch.
+            var done = new TaskCompletionSource();
             bool start;
             lock (_lock)
             {
