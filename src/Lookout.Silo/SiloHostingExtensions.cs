@@ -70,7 +70,7 @@ public static class SiloHostingExtensions
 
         if (!hostSilo) return builder;
         // Before the silo: its ADO.NET providers read their queries from the migrated database when they start.
-        services.AddHostedService<SiloLifecycle>();
+        services.AddHostedService<StorageLifecycle>();
         builder.UseOrleans(silo => ConfigureSilo(silo, storage, cluster, dataSource));
 
         services.AddOptions<RetentionOptions>().BindConfiguration("Lookout:Retention")

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lookout.Silo.Tests.Hosting;
 
-public sealed class SiloLifecycleTests
+public sealed class StorageLifecycleTests
 {
     private sealed class FoldCounter(Exception? failure) : StorageAdminStub
     {
@@ -30,8 +30,8 @@ public sealed class SiloLifecycleTests
         }
     }
 
-    private static SiloLifecycle Lifecycle(FoldCounter admin)
-        => new(admin, new NoUserAgents(), TimeProvider.System, NullLogger<SiloLifecycle>.Instance);
+    private static StorageLifecycle Lifecycle(FoldCounter admin)
+        => new(admin, new NoUserAgents(), TimeProvider.System, NullLogger<StorageLifecycle>.Instance);
 
     [Fact]
     public async Task Two_stops_at_once_fold_once()

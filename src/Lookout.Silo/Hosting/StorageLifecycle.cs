@@ -11,8 +11,8 @@ namespace Lookout.Silo.Hosting;
 /// once when they start. Registered before <c>UseOrleans</c>, so it starts first and stops last: on stop
 /// the web server drains, the silo deactivates every grain (each flushes what it accepted), and then the
 /// count deltas those last commits appended are folded.</summary>
-internal sealed class SiloLifecycle(IStorageAdmin storage, Lookout.Grains.Reports.IUserAgentParser userAgents, TimeProvider time,
-    ILogger<SiloLifecycle> logger) : IHostedService
+internal sealed class StorageLifecycle(IStorageAdmin storage, Lookout.Grains.Reports.IUserAgentParser userAgents, TimeProvider time,
+    ILogger<StorageLifecycle> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
