@@ -104,7 +104,7 @@ PY
 peak_rss_mb() { local p t=0; for p in $pid; do t=$(( t + $(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$p/status") )); done; echo "$t"; }
 
 results=()
-measure() { # name, apps, verify(0/1)
+measure() { # name, apps, verify(0/1), [PostgreSQL database: also count its raw rows]
   local warm main acked inflight
   warm=$(load "$WARMUP" "$2")
   local pg0 target0 busy0 total0 target1 pg_used busy1 total1 wrk_cpu timing
@@ -124,9 +124,12 @@ measure() { # name, apps, verify(0/1)
     sleep 2
     acked=$(( $(field "$warm" acked_reports) + $(field "$main" acked_reports) ))
     inflight=$(( $(field "$warm" inflight_reports) + $(field "$main" inflight_reports) ))
-    local have; have=$(stored)
-    if [ "$have" -ge "$acked" ] && [ "$have" -le $(( acked + inflight )) ]; then check="ok: $have stored, $acked acknowledged, $inflight in flight at the end"
-    else check="MISMATCH: $have stored, $acked acknowledged, $inflight in flight"; fi
+    local have rows=""; have=$(stored)
+    # The counted total and, on PostgreSQL, the raw events themselves: a gap between the two is a
+    # counting fault, a gap to what wrk acknowledged is a loss (or the load's own bookkeeping).
+    [ -n "${4:-}" ] && rows=", $("${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -h "$PG_TMP" -p "$pg_port" -U postgres -d "$4" -c "select count(*) from lookout_reports") raw rows"
+    if [ "$have" -ge "$acked" ] && [ "$have" -le $(( acked + inflight )) ]; then check="ok: $have stored$rows, $acked acknowledged, $inflight in flight at the end"
+    else check="MISMATCH: $have stored$rows, $acked acknowledged, $inflight in flight"; fi
   fi
   # Latency at half of this target's maximum request rate.
   local half half_p99 half_rps
@@ -172,7 +175,7 @@ pg_port=$(echo "$LOOKOUT_TEST_POSTGRES" | sed 's/.*Port=\([0-9]*\).*/\1/')
 if want postgres; then
   "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench" >/dev/null
   Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench}" start postgres dotnet "$lookout"
-  measure "Lookout, PostgreSQL" "$APPS" 1
+  measure "Lookout, PostgreSQL" "$APPS" 1 bench
   stop
 fi
 
@@ -180,7 +183,7 @@ fi
 if want apps; then
   "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_apps" >/dev/null
   Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_apps}" start postgres-apps dotnet "$lookout"
-  measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1
+  measure "Lookout, PostgreSQL, $RSS_APPS apps" "$RSS_APPS" 1 bench_apps
   stop
 fi
 
@@ -188,10 +191,10 @@ fi
 if want hot; then
   "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_hot" >/dev/null
   # Without the per-application limit (2 000 reports/s by default): the run measures the one activation,
-  # not how fast a full bucket answers 429.
-  Lookout__RateLimits__PerApp__Enabled=false \
+  # not how fast a full bucket answers 429. HOT_APP_LIMIT=on keeps it (most requests are then refused).
+  Lookout__RateLimits__PerApp__Enabled=$([ "${HOT_APP_LIMIT:-off}" = on ] && echo true || echo false) \
   Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_hot}" start postgres-hot dotnet "$lookout"
-  measure "Lookout, PostgreSQL, 1 hot app" 1 1
+  measure "Lookout, PostgreSQL, 1 hot app" 1 1 bench_hot
   stop
 fi
 

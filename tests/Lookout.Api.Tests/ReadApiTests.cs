@@ -7,13 +7,14 @@ namespace Lookout.Api.Tests;
 public sealed class ReadApiTests : SqliteApiTest
 {
     private static readonly string[] ListedDimensions =
-        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason", "noise_dry_run", "dropped"];
+        ["type", "blocked_host", "effective_directive", "violated_directive", "classification", "report_host", "browser", "disposition", "noise_reason", "noise_dry_run", "dropped", "estimated"];
 
     private static readonly string[] ReportFields =
     [
         "id", "received_at", "generated_at", "app", "type", "url", "report_host", "path", "referrer", "blocked_url", "blocked_host",
         "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "noise_dry_run", "status_code",
         "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "truncated", "body",
+        "sampling_fraction", "estimated_count",
     ];
 
     private async Task SeedAsync()
@@ -64,6 +65,30 @@ public sealed class ReadApiTests : SqliteApiTest
 
         var total = await Client.GetJsonAsync("/api/apps/shop/series?since=2d&step=1d");
         Assert.Equal(11, total.GetProperty("series").EnumerateArray().Single().GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task Sampled_network_errors_are_estimated_at_their_real_rate_and_total_stays_the_stored_count()
+    {
+        // Three reports sampled at 30 % and one at 50 %: about 12 requests failed, 4 reports were stored.
+        static string Nel(double fraction) => $$$"""[{"type":"network-error","age":0,"url":"https://api.example/v1/orders","body":{"sampling_fraction":{{{fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}}},"phase":"application","type":"http.error","status_code":503}}]""";
+        foreach (var fraction in new[] { 0.3, 0.3, 0.3, 0.5 })
+        {
+            using var content = new StringContent(Nel(fraction), System.Text.Encoding.UTF8, "application/reports+json");
+            (await Client.PostAsync("/r/api", content)).EnsureSuccessStatusCode();
+        }
+        var counts = await Client.GetJsonAsync("/api/apps/api/counts");
+        Assert.Equal(4, counts.GetProperty("total").GetInt64());
+        Assert.Equal(4, counts.Count("type", "network-error"));
+        Assert.Equal(12, counts.Count("estimated", "http.error"));
+        var series = await Client.GetJsonAsync("/api/apps/api/series?dimension=estimated&since=6h");
+        var item = series.GetProperty("series").EnumerateArray().Single();
+        Assert.Equal(12, item.GetProperty("total").GetInt64());
+        Assert.Equal(12, item.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("count").GetInt64()));
+        var reports = await Client.GetJsonAsync("/api/apps/api/reports");
+        var fractions = reports.GetProperty("reports").EnumerateArray().Select(r => r.GetProperty("sampling_fraction").GetDouble()).Order().ToList();
+        Assert.Equal([0.3, 0.3, 0.3, 0.5], fractions);
+        Assert.Contains(reports.GetProperty("reports").EnumerateArray(), r => r.GetProperty("estimated_count").GetDouble() == 2);
     }
 
     [Theory]

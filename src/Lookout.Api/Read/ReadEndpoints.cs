@@ -99,7 +99,11 @@ public static class ReadEndpoints
         var dimensions = new Dictionary<string, IReadOnlyList<ValueCount>>();
         foreach (var dimension in Dimensions.Listed)
         {
-            dimensions[dimension] = [.. rows.Where(r => r.Dimension == dimension)
+            // Summed per value first: the estimated counters are in thousandths, rounded only at the end.
+            var perValue = rows.Where(r => r.Dimension == dimension).GroupBy(r => r.Value, StringComparer.Ordinal)
+                .Select(g => (Value: g.Key, Count: g.Sum(r => r.Count)));
+            if (dimension == Dimensions.Estimated) perValue = perValue.Select(v => (v.Value, CountRules.EstimatedReports(v.Count)));
+            dimensions[dimension] = [.. perValue
                 .OrderByDescending(r => r.Count).ThenBy(r => r.Value, StringComparer.Ordinal)
                 .Take(limit).Select(r => new ValueCount(r.Value, r.Count))];
         }
@@ -135,7 +139,10 @@ public static class ReadEndpoints
             {
                 var points = new long[Math.Max(pointCount, 0)];
                 foreach (var row in s.Rows) points[(int)((row.Bucket - window.Since) / step)] += row.Count;
-                return new SeriesItem(s.Value, s.Total, [.. points.Select((c, i) => new SeriesPoint((window.Since + step * i).UtcDateTime, c))]);
+                // Estimated counters are in thousandths of a report: each point and the total rounded once.
+                var estimated = dimension == Dimensions.Estimated;
+                return new SeriesItem(s.Value, estimated ? CountRules.EstimatedReports(s.Total) : s.Total,
+                    [.. points.Select((c, i) => new SeriesPoint((window.Since + step * i).UtcDateTime, estimated ? CountRules.EstimatedReports(c) : c))]);
             });
         return TypedResults.Ok(new SeriesResponse(app, dimension, stepText, window.Since.UtcDateTime, window.Until.UtcDateTime, [.. series]));
     });
@@ -320,7 +327,7 @@ public static class ReadEndpoints
         return new ReportItem(stored.Id.ToString("D"), r.ReceivedAt.UtcDateTime, r.GeneratedAt.UtcDateTime, stored.App, r.Type, r.Url, r.ReportHost, r.Path,
             r.Referrer, r.BlockedUrl, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective, r.Disposition, r.Classification,
             r.Noise, r.NoiseReason, r.NoiseDryRun, r.StatusCode, r.SourceFile, r.LineNumber, r.ColumnNumber, r.Sample, r.Browser,
-            r.BrowserMajor, r.Os, r.Env, r.Release, r.Truncated, body.RootElement.Clone());
+            r.BrowserMajor, r.Os, r.Env, r.Release, r.Truncated, body.RootElement.Clone(), r.SamplingFraction, r.EstimatedCount);
     }
 
     // Storage that is away answers 503 on the read side too, never 500.

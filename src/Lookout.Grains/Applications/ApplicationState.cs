@@ -58,7 +58,7 @@ public sealed class ApplicationState
         _pending.Add(e);
         var r = e.Report;
         CountRules.AddTo(new CountSource(r.ReceivedAt, r.Type, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective,
-            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun), _pendingDeltas);
+            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun, r.SamplingFraction), _pendingDeltas);
         Accepted++;
     }
 

@@ -31,12 +31,16 @@ public static class Dimensions
     /// <summary>Reports that were not stored, by reason (<c>rejected:malformed</c>, …). These counters
     /// have no raw events behind them, so rebuild keeps them as they are.</summary>
     public const string Dropped = "dropped";
+    /// <summary>Network errors weighted by their sampling (each NEL report counts 1/sampling_fraction), by
+    /// error type. Stored in thousandths of a report (<see cref="CountRules.EstimatedScale"/>) so that
+    /// fractions whose inverse is not whole add up without rounding; the read API divides.</summary>
+    public const string Estimated = "estimated";
     /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
     public const string All = "all";
 
     /// <summary>The dimensions the counts endpoint lists, in its order.</summary>
     public static IReadOnlyList<string> Listed { get; } =
-        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun, Dropped];
+        [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun, Dropped, Estimated];
 
     /// <summary>Every dimension that has counters, including the totals.</summary>
     public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed];
@@ -55,10 +59,11 @@ public static class Dimensions
 /// <param name="Disposition">Disposition.</param>
 /// <param name="NoiseReason">Noise reason or null.</param>
 /// <param name="NoiseDryRun">Dry-run noise rule that matched, or null.</param>
+/// <param name="SamplingFraction">NEL's sampling fraction, or null.</param>
 public readonly record struct CountSource(
     DateTimeOffset ReceivedAt, string Type, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective,
     string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason,
-    string? NoiseDryRun);
+    string? NoiseDryRun, double? SamplingFraction = null);
 
 /// <summary>One counter: application hour bucket, dimension and value.</summary>
 /// <param name="Bucket">Start of the hour (UTC).</param>
@@ -112,7 +117,21 @@ public static class CountRules
         Add(counts, bucket, Dimensions.ReportHost, source.ReportHost);
         Add(counts, bucket, Dimensions.Browser, BrowserLabel(source.Browser, source.BrowserMajor));
         Add(counts, bucket, Dimensions.Disposition, source.Disposition);
+        if (source.Type == Reports.ReportTypes.NetworkError)
+            Add(counts, bucket, Dimensions.Estimated, source.Classification ?? Reports.ReportTypes.Unknown, EstimatedUnits(source.SamplingFraction));
     }
+
+    /// <summary>Units of the <see cref="Dimensions.Estimated"/> counters per report.</summary>
+    public const long EstimatedScale = 1000;
+
+    /// <summary>What one report adds to its <see cref="Dimensions.Estimated"/> counter: 1/fraction reports,
+    /// in thousandths. A missing or unusable fraction counts the report as itself.</summary>
+    public static long EstimatedUnits(double? samplingFraction)
+        => samplingFraction is > 0 and <= 1 ? (long)Math.Round(EstimatedScale / samplingFraction.Value) : EstimatedScale;
+
+    /// <summary>An <see cref="Dimensions.Estimated"/> counter in reports, rounded to the nearest whole one
+    /// (summed first, so fractions do not round away).</summary>
+    public static long EstimatedReports(long units) => (units + EstimatedScale / 2) / EstimatedScale;
 
     /// <summary>Adds <paramref name="count"/> dropped reports for <paramref name="reason"/>.</summary>
     public static void AddDropped(DateTimeOffset at, string reason, long count, IDictionary<CountKey, long> counts)
@@ -125,11 +144,11 @@ public static class CountRules
     public static string? BrowserLabel(string? browser, string? major)
         => browser is null ? null : major is null ? browser : $"{browser} {major}";
 
-    private static void Add(IDictionary<CountKey, long> counts, DateTimeOffset bucket, string dimension, string? value)
+    private static void Add(IDictionary<CountKey, long> counts, DateTimeOffset bucket, string dimension, string? value, long by = 1)
     {
         if (string.IsNullOrEmpty(value)) return;
         value = Reports.FieldLimits.Cut(value, MaxValueLength);
         var key = new CountKey(bucket, dimension, value);
-        counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
+        counts[key] = counts.TryGetValue(key, out var n) ? n + by : by;
     }
 }

@@ -69,6 +69,11 @@ public sealed record Report
     [Id(26)] public long AgeMs { get; init; }
     /// <summary>When the browser generated the report: receipt time minus <see cref="AgeMs"/>.</summary>
     public DateTimeOffset GeneratedAt => ReceivedAt - TimeSpan.FromMilliseconds(Math.Min(AgeMs, (long)TimeSpan.FromDays(3650).TotalMilliseconds));
+    /// <summary>NEL's <c>sampling_fraction</c> when it is usable (in (0, 1]), else null.</summary>
+    [Id(28)] public double? SamplingFraction { get; init; }
+    /// <summary>How many reports this one stands for: 1/<see cref="SamplingFraction"/> for a sampled NEL
+    /// report, else 1. Counted under <c>estimated</c>; <c>total</c> still counts stored reports.</summary>
+    public double EstimatedCount => SamplingFraction is { } fraction ? 1 / fraction : 1;
     /// <summary>The report in Reporting API shape (<c>type</c>, <c>url</c>, <c>user_agent</c>, <c>age</c>,
     /// <c>body</c>) as compact JSON.</summary>
     [Id(27)] public required string Body { get; init; }

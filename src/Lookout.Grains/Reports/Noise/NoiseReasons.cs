@@ -6,6 +6,8 @@ public static class NoiseReasons
 {
     /// <summary>Caused by a browser extension, not by the site.</summary>
     public const string BrowserExtension = "browser_extension";
+    /// <summary>A developer tool hooking the page (React DevTools' global hook, an audit bookmarklet), not the site.</summary>
+    public const string DeveloperTool = "developer_tool";
     /// <summary>Content a proxy, adware or a browser feature injected or rewrote, not the site's own.</summary>
     public const string InjectedContent = "injected_content";
     /// <summary>The document is not an http(s) page (about:blank, file:, an anonymised placeholder).</summary>
@@ -18,5 +20,5 @@ public static class NoiseReasons
     public const string Localhost = "localhost";
 
     /// <summary>The built-in reasons, in the order their rules run.</summary>
-    public static IReadOnlyList<string> BuiltIn { get; } = [BrowserExtension, InjectedContent, NonWebDocument, Unactionable, LegacyBrowser, Localhost];
+    public static IReadOnlyList<string> BuiltIn { get; } = [BrowserExtension, DeveloperTool, InjectedContent, NonWebDocument, Unactionable, LegacyBrowser, Localhost];
 }

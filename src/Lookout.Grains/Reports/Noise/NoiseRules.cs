@@ -13,6 +13,8 @@ namespace Lookout.Grains.Reports.Noise;
 /// <param name="Sample">The script or style sample.</param>
 internal readonly record struct NoiseInput(string? DocumentUrl, string? ReportHost, BlockedResource Blocked, string? SourceFile, string? Sample)
 {
+    /// <summary>The blocked value as the browser sent it (the known-injection list matches URL parts in it).</summary>
+    public string? BlockedUrl { get; init; }
     /// <summary>The referrer the browser reported.</summary>
     public string? Referrer { get; init; }
     /// <summary>Whether the policy the browser says it enforced names a rewriting proxy (zscaler): a site
@@ -38,6 +40,7 @@ internal static class NoiseRules
     private static readonly (string Name, Func<NoiseInput, NoiseOptions, string?> Rule)[] BuiltIn =
     [
         (NoiseReasons.BrowserExtension, (i, _) => BrowserExtension(i)),
+        (NoiseReasons.DeveloperTool, (i, _) => DeveloperTool(i)),
         (NoiseReasons.InjectedContent, (i, _) => InjectedContent(i)),
         (NoiseReasons.NonWebDocument, (i, _) => NonWebDocument(i)),
         (NoiseReasons.Unactionable, (i, _) => Unactionable(i)),
@@ -76,14 +79,20 @@ internal static class NoiseRules
             ? NoiseReasons.LegacyBrowser
             : null;
 
-    /// <summary>Blocked value, source file or sample from an extension scheme. Matched on the scheme, so
-    /// Chrome's bare <c>chrome-extension</c> counts as well as <c>chrome-extension://id/…</c>.</summary>
+    /// <summary>Blocked value, source file or sample from an extension scheme, or a known extension's
+    /// host, URL or injected code (<see cref="InjectedContentList"/>). Matched on the scheme, so Chrome's
+    /// bare <c>chrome-extension</c> counts as well as <c>chrome-extension://id/…</c>.</summary>
     public static string? BrowserExtension(NoiseInput input)
         => ExtensionSchemes.IsExtension(input.Blocked.Scheme)
            || ExtensionSchemes.StartsWithExtension(input.SourceFile)
            || ExtensionSchemes.StartsWithExtension(input.Sample)
+           || Listed(input)?.Reason == NoiseReasons.BrowserExtension
             ? NoiseReasons.BrowserExtension
             : null;
+
+    /// <summary>A developer tool's code or files in the page (<see cref="InjectedContentList"/>).</summary>
+    public static string? DeveloperTool(NoiseInput input)
+        => Listed(input)?.Reason == NoiseReasons.DeveloperTool ? NoiseReasons.DeveloperTool : null;
 
     /// <summary>A document that is present but not an http(s) page: about:blank frames, file: pages,
     /// placeholders such as "[anonymised]". A scheme-less host and path (Chrome 87 COOP's
@@ -96,37 +105,38 @@ internal static class NoiseRules
         return web ? null : NoiseReasons.NonWebDocument;
     }
 
-    // Hosts that inject into pages they do not own, each seen in public CSP noise lists: Opera Mini's
-    // ad blocker and the GamePhrase extension (csp-wtf), Zscaler's proxy, and adware hosts from
-    // Sentry Relay's default disallowed sources.
-    private static readonly string[] InjectorHosts =
-    [
-        "adblockers.opera-mini.net", "gamephrase.com", "zscaler.net", "zscalertwo.net", "zscalerthree.net",
-        "metrext.com", "tlscdn.com", "superfish.com", "image2play.com", "zilionfast.in", "searchfun.in",
-        "datafastguru.info", "cdnsrv.net",
-    ];
-
-    /// <summary>A blocked resource or script from a known injector, a policy a proxy rewrote (the site
-    /// never allows zscaler), or a page rewritten inside the Google app (csp-wtf: android-app referrer).</summary>
+    /// <summary>A blocked resource, script or sample of a known injector (<see cref="InjectedContentList"/>),
+    /// a policy a proxy rewrote (the site never allows zscaler), or a page rewritten inside the Google app
+    /// (csp-wtf: android-app referrer).</summary>
     public static string? InjectedContent(NoiseInput input)
     {
-        if (IsInjector(input.Blocked.Host) || IsInjector(UrlParts.Host(input.SourceFile))) return NoiseReasons.InjectedContent;
+        if (Listed(input)?.Reason == NoiseReasons.InjectedContent) return NoiseReasons.InjectedContent;
         if (input.ProxyRewrotePolicy) return NoiseReasons.InjectedContent;
         if (input.Referrer is { } referrer && referrer.StartsWith("android-app://com.google.android.googlequicksearchbox", StringComparison.OrdinalIgnoreCase))
             return NoiseReasons.InjectedContent;
         return null;
     }
 
-    private static bool IsInjector(string? host)
+    /// <summary>The first row of the known-injection list the report matches: hosts, then URL parts, then
+    /// the sample. Samples are not matched when the violation came from a file the site serves itself.</summary>
+    internal static InjectedEntry? Listed(in NoiseInput input)
+        => InjectedContentList.MatchHost(input.Blocked.Host)
+           ?? InjectedContentList.MatchHost(UrlParts.Host(input.SourceFile))
+           ?? InjectedContentList.MatchUrl(input.BlockedUrl)
+           ?? InjectedContentList.MatchUrl(input.SourceFile)
+           ?? (SiteOwnResource(input) ? null : InjectedContentList.MatchSample(input.Sample));
+
+    /// <summary>Whether the violation's source file is a resource of the site other than the page itself:
+    /// an SVG or a stylesheet the site serves. Its inline styles and scripts are the site's own problem, so
+    /// a sample that happens to look like an extension's must not hide them. A sample from the page itself
+    /// (the source file is the document) may still be injected: that is where extensions put their code.</summary>
+    internal static bool SiteOwnResource(in NoiseInput input)
     {
-        if (host is null) return false;
-        foreach (var injector in InjectorHosts)
-        {
-            // A subdomain ends with "." + injector; checked without building that string per call.
-            if (host.EndsWith(injector, StringComparison.Ordinal)
-                && (host.Length == injector.Length || host[host.Length - injector.Length - 1] == '.')) return true;
-        }
-        return false;
+        if (string.IsNullOrEmpty(input.SourceFile) || input.ReportHost is null) return false;
+        var (host, path) = UrlParts.HostAndPath(input.SourceFile);
+        if (host is null || !string.Equals(host, input.ReportHost, StringComparison.Ordinal)) return false;
+        var (_, documentPath) = UrlParts.HostAndPath(input.DocumentUrl);
+        return !string.Equals(path, documentPath, StringComparison.Ordinal);
     }
 
     // Values browsers report that carry no information about the site's policy. "about" is Chrome 45/46's

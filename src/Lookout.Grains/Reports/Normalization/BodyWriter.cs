@@ -7,6 +7,18 @@ using Lookout.Grains.Reports.Parsing;
 
 namespace Lookout.Grains.Reports.Normalization;
 
+/// <summary>Which keys of a body the writer renames to the Reporting API's names.</summary>
+internal enum BodyNames
+{
+    /// <summary>Keys as the browser sent them.</summary>
+    AsSent,
+    /// <summary>Legacy <c>csp-report</c> keys (<c>blocked-uri</c> → <c>blockedURL</c>, …).</summary>
+    LegacyCsp,
+    /// <summary>The legacy keys plus the early Reporting API drafts' CSP keys (<c>blocked</c>,
+    /// <c>directive</c>, <c>policy</c>, <c>status</c>).</summary>
+    DraftCsp,
+}
+
 /// <summary>Builds the <c>body</c> column: <c>{"type","url","user_agent","age","body":{…}}</c>.</summary>
 /// <remarks>Runs once per stored report, so it works on the document's raw UTF-8 names and values and
 /// reuses one buffer and writer per thread: the only allocation left is the returned string.</remarks>
@@ -29,8 +41,18 @@ internal static class BodyWriter
         Rename("status-code", "statusCode"),
     ];
 
+    // The 2016-2018 Reporting API drafts' CSP body keys, then the legacy ones.
+    private static readonly (string Key, int Hash, byte[] Name)[] DraftCspNames =
+    [
+        Rename("blocked", "blockedURL"),
+        Rename("directive", "effectiveDirective"),
+        Rename("policy", "originalPolicy"),
+        Rename("status", "statusCode"),
+        .. LegacyCspNames,
+    ];
+
     private static readonly (string Key, int Hash)[] UrlKeys =
-        [.. new[] { "document-uri", "document-url", "blocked-uri", "blocked-url", "referrer", "source-file", "url", "request" }
+        [.. new[] { "document-uri", "document-url", "blocked-uri", "blocked-url", "blocked", "referrer", "source-file", "url", "uri", "request" }
             .Select(k => (k, FoldedName.Hash(k.AsSpan())))];
 
     private static readonly JsonWriterOptions WriterOptions = new()
@@ -48,10 +70,18 @@ internal static class BodyWriter
     private static (string, int, byte[]) Rename(string key, string name) => (key, FoldedName.Hash(key.AsSpan()), Encoding.UTF8.GetBytes(name));
 
     /// <summary>Writes the envelope. <paramref name="body"/> holds the fields that become <c>body</c>;
-    /// <paramref name="envelope"/>, when set, is the original envelope whose extra keys are kept.</summary>
+    /// <paramref name="envelope"/>, when set, is the original envelope whose extra keys are kept.
+    /// <paramref name="reportedType"/>, when the browser sent an early draft's type name that was mapped to
+    /// <paramref name="type"/>, is kept as <c>reported_type</c>.</summary>
     public static string Write(string type, string? url, string? userAgent, long age, Fields? body,
-        Fields? envelope, bool renameLegacyKeys, UrlPrivacy privacy)
+        Fields? envelope, BodyNames names, UrlPrivacy privacy, string? reportedType = null)
     {
+        var renames = names switch
+        {
+            BodyNames.LegacyCsp => LegacyCspNames,
+            BodyNames.DraftCsp => DraftCspNames,
+            _ => null,
+        };
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         buffer.ResetWrittenCount();
@@ -64,14 +94,16 @@ internal static class BodyWriter
             WriteNullable(writer, "user_agent"u8, userAgent);
             writer.WriteNumber("age"u8, age);
             writer.WritePropertyName("body"u8);
-            WriteObject(writer, body, renameLegacyKeys, privacy);
+            WriteObject(writer, body, renames, privacy);
+            if (reportedType is not null) writer.WriteString("reported_type"u8, reportedType);
             if (envelope is not null)
             {
                 foreach (var entry in envelope.Entries)
                 {
                     var property = entry.Property;
                     if (property.NameEquals("type"u8) || property.NameEquals("url"u8) || property.NameEquals("user_agent"u8)
-                        || property.NameEquals("age"u8) || property.NameEquals("body"u8)) continue;
+                        || property.NameEquals("age"u8) || property.NameEquals("body"u8)
+                        || (reportedType is not null && property.NameEquals("reported_type"u8))) continue;
                     property.WriteTo(writer);
                 }
             }
@@ -89,7 +121,7 @@ internal static class BodyWriter
         }
     }
 
-    private static void WriteObject(Utf8JsonWriter writer, Fields? obj, bool renameLegacyKeys, UrlPrivacy privacy)
+    private static void WriteObject(Utf8JsonWriter writer, Fields? obj, (string Key, int Hash, byte[] Name)[]? renames, UrlPrivacy privacy)
     {
         writer.WriteStartObject();
         if (obj is null || obj.Count == 0)
@@ -107,7 +139,7 @@ internal static class BodyWriter
             var property = entry.Property;
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
             if (raw.IndexOf((byte)'\\') >= 0) raw = Encoding.UTF8.GetBytes(property.Name);
-            var name = renameLegacyKeys && Find(LegacyCspNames, entry) is var i and >= 0 ? LegacyCspNames[i].Name : raw;
+            var name = renames is not null && Find(renames, entry) is var i and >= 0 ? renames[i].Name : raw;
             if (Written(names.WrittenSpan, ends[..written], name)) continue;
             names.Write(name);
             ends[written++] = names.WrittenCount;

@@ -15,13 +15,17 @@ internal static class CspNormalizer
         // Firefox <= 13 sent no document-uri, only the request line "GET http://host/path HTTP/1.1".
         var document = f.String("document-uri") ?? f.String("document-url") ?? RequestLineUrl(f.String("request"));
         var url = UrlParts.Scrub(document, options.UrlPrivacy);
-        var body = BodyWriter.Write(ReportTypes.CspViolation, url, context.UserAgentHeader, 0, f, null, renameLegacyKeys: true, options.UrlPrivacy);
-        return Build(f, document, url, context.UserAgentHeader, 0, body, context, options);
+        var body = BodyWriter.Write(ReportTypes.CspViolation, url, context.UserAgentHeader, 0, f, null, BodyNames.LegacyCsp, options.UrlPrivacy);
+        return Build(f, document, url, context.UserAgentHeader, 0, body, context, options, draft: false);
     }
 
-    /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope).</summary>
-    public static NormalizedEntry ReportingApi(Fields envelope, IngestContext context, NormalizationOptions options)
+    /// <summary>A Reporting API <c>csp-violation</c> entry (the whole envelope). <paramref name="reportedType"/>
+    /// is the early drafts' <c>csp</c> when the envelope said so: their body names the blocked resource
+    /// <c>blocked</c>, the directive <c>directive</c>, the policy <c>policy</c> and the page's status
+    /// <c>status</c>, which the stored body renames to today's keys.</summary>
+    public static NormalizedEntry ReportingApi(Fields envelope, IngestContext context, NormalizationOptions options, string? reportedType = null)
     {
+        var draft = reportedType is not null;
         var f = envelope.Object("body") ?? Fields.Of(default);
         var document = f.String("document-url") ?? f.String("document-uri") ?? envelope.String("url");
         var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
@@ -29,16 +33,18 @@ internal static class CspNormalizer
         var url = UrlParts.Scrub(document, options.UrlPrivacy);
         var envelopeUrl = envelope.String("url");
         var body = BodyWriter.Write(ReportTypes.CspViolation, envelopeUrl is null ? url : UrlParts.Scrub(envelopeUrl, options.UrlPrivacy),
-            userAgent, age, f, envelope, renameLegacyKeys: false, options.UrlPrivacy);
-        return Build(f, document, url, userAgent, age, body, context, options);
+            userAgent, age, f, envelope, draft ? BodyNames.DraftCsp : BodyNames.AsSent, options.UrlPrivacy, reportedType);
+        return Build(f, document, url, userAgent, age, body, context, options, draft);
     }
 
     private static NormalizedEntry Build(Fields f, string? document, string? url, string? userAgent, long age, string body,
-        IngestContext context, NormalizationOptions options)
+        IngestContext context, NormalizationOptions options, bool draft)
     {
-        var violatedRaw = f.String("violated-directive");
-        var effective = Directives.Effective(f.String("effective-directive"), violatedRaw);
-        var blockedRaw = f.String("blocked-uri") ?? f.String("blocked-url");
+        // The drafts' single "directive" is the effective one (their examples name it "script-src").
+        var draftDirective = draft ? f.String("directive") : null;
+        var violatedRaw = f.String("violated-directive") ?? draftDirective;
+        var effective = Directives.Effective(f.String("effective-directive") ?? draftDirective, violatedRaw);
+        var blockedRaw = f.String("blocked-uri") ?? f.String("blocked-url") ?? (draft ? f.String("blocked") : null);
         // X-CSP sentences ("inline script base restriction") say what was blocked better than blocked-uri "self".
         var blocked = Directives.LegacySentenceKeyword(violatedRaw) is { } keyword
             ? BlockedResource.Read(keyword)
@@ -60,7 +66,7 @@ internal static class CspNormalizer
             ViolatedDirective = Directives.Violated(violatedRaw),
             Disposition = DispositionRule.From(f.String("disposition"), context.Enforced),
             Classification = CspClassifier.Classify(blocked, effective, document, reportHost, sourceFile, blockedKnown: !string.IsNullOrEmpty(blockedRaw)),
-            StatusCode = f.Int("status-code") ?? context.PageStatus,
+            StatusCode = f.Int("status-code") ?? (draft ? f.Int("status") : null) ?? context.PageStatus,
             SourceFile = UrlParts.Scrub(NullIfEmpty(sourceFile), options.UrlPrivacy),
             LineNumber = f.Int("line-number"),
             ColumnNumber = f.Int("column-number"),
@@ -72,7 +78,8 @@ internal static class CspNormalizer
         return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, sample)
         {
             Referrer = f.String("referrer"),
-            ProxyRewrotePolicy = f.StringContains("original-policy", "zscaler"),
+            BlockedUrl = blockedRaw,
+            ProxyRewrotePolicy = f.StringContains("original-policy", "zscaler") || (draft && f.StringContains("policy", "zscaler")),
         });
     }
 

@@ -11,13 +11,32 @@ internal static class ReportingApiNormalizer
     /// <summary>Longest type string kept as is; longer ones are cut so a hostile type cannot bloat counts.</summary>
     public const int MaxTypeLength = 64;
 
+    /// <summary>Type names of early drafts and of browsers that sent them, and the type each became.
+    /// docs/REPORTS.md lists them with their sources.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> DraftTypes = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        // Reporting API drafts 2016-2018 (their sample reports: csp, hpkp, nel).
+        ["csp"] = ReportTypes.CspViolation,
+        ["nel"] = ReportTypes.NetworkError,
+        // Feature Policy's reports (Chrome 2019-2020); the feature became Permissions Policy.
+        ["feature-policy-violation"] = PermissionsPolicyViolation,
+    };
+
+    /// <summary>The Permissions Policy report type.</summary>
+    public const string PermissionsPolicyViolation = "permissions-policy-violation";
+
     public static NormalizedEntry Normalize(Fields envelope, IngestContext context, NormalizationOptions options)
     {
-        var type = NormalizeType(envelope.String("type"));
-        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(envelope, context, options);
+        var sent = NormalizeType(envelope.String("type"));
+        var (type, reportedType) = DraftTypes.TryGetValue(sent, out var current) ? (current, sent) : (sent, null);
+        if (type == ReportTypes.CspViolation) return CspNormalizer.ReportingApi(envelope, context, options, reportedType);
+        // HPKP in an envelope (the drafts' "hpkp"); Expect-CT and Expect-Staple the same way if ever sent so.
+        if (type is ReportTypes.Hpkp or ReportTypes.ExpectCt or ReportTypes.ExpectStaple)
+            return CertificateNormalizer.ReportingApi(type, envelope, context, options, reportedType);
 
         var f = envelope.Object("body") ?? Fields.Of(default);
-        var document = envelope.String("url") ?? f.String("document-url");
+        // The NEL drafts put the request's URL in the body as "uri".
+        var document = envelope.String("url") ?? f.String("document-url") ?? f.String("uri");
         var userAgent = envelope.String("user-agent") ?? context.UserAgentHeader;
         var age = Math.Max(0, envelope.Long("age") ?? 0);
         // csp-hash reports name the checked resource subresourceURL rather than blockedURL.
@@ -26,6 +45,8 @@ internal static class ReportingApiNormalizer
         var (reportHost, path) = UrlParts.HostAndPath(document);
         var sourceFile = f.String("source-file");
         var isNel = type == ReportTypes.NetworkError;
+        // NEL: the policy's sampling rate for this report, so it stands for 1/fraction requests.
+        var samplingFraction = isNel ? SamplingFraction(f.Double("sampling-fraction")) : null;
         var url = UrlParts.Scrub(document, options.UrlPrivacy);
         var report = new Report
         {
@@ -46,11 +67,16 @@ internal static class ReportingApiNormalizer
             Sample = Empty(f.String("sample")),
             UserAgent = userAgent,
             AgeMs = age,
-            Body = BodyWriter.Write(type, url, userAgent, age, f, envelope,
-                renameLegacyKeys: false, options.UrlPrivacy),
+            SamplingFraction = samplingFraction,
+            Body = BodyWriter.Write(type, url, userAgent, age, f, envelope, BodyNames.AsSent, options.UrlPrivacy, reportedType),
         };
-        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, null));
+        return new NormalizedEntry(report, new NoiseInput(document, reportHost, blocked, sourceFile, null) { BlockedUrl = blockedRaw });
     }
+
+    /// <summary>A usable sampling fraction: in (0, 1]. Anything else (0, negative, above 1, not a number)
+    /// says nothing about the rate, so the report counts as itself.</summary>
+    internal static double? SamplingFraction(double? fraction)
+        => fraction is > 0 and <= 1 && double.IsFinite(fraction.Value) ? fraction : null;
 
     /// <summary>Lowercased, trimmed, length-capped type; empty becomes <c>unknown</c>.</summary>
     internal static string NormalizeType(string? type)
@@ -75,7 +101,7 @@ internal static class ReportingApiNormalizer
         "crash" => f.String("reason") ?? "crash",
         // COOP reports said "violation" before the spec renamed it to "type" (Chrome 87 sends type).
         "coep" or "coop" => f.String("type") ?? f.String("violation"),
-        "permissions-policy-violation" or "document-policy-violation" => f.String("policy-id") ?? f.String("feature-id"),
+        PermissionsPolicyViolation or "document-policy-violation" => f.String("policy-id") ?? f.String("feature-id"),
         "integrity-violation" => f.String("destination") ?? "integrity",
         "csp-hash" => f.String("destination") ?? f.String("type") ?? "hash",
         _ => null,

@@ -306,5 +306,9 @@ internal static class PostgresSchema
                     and Version = @GrainStateVersion::integer
                 returning Version as NewGrainStateVersion');
             """),
+        (10, """
+            -- NEL's sampling rate per report: a report stands for 1/sampling_fraction requests.
+            alter table lookout_reports add column sampling_fraction double precision;
+            """),
     ];
 }

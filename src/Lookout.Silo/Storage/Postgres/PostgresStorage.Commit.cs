@@ -119,7 +119,7 @@ internal sealed partial class PostgresStorage
             copy lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
                 blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
                 status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-                env, release, age_ms, body, noise_dry_run, truncated) from stdin (format binary)
+                env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction) from stdin (format binary)
             """, cancellationToken);
         foreach (var batch in batches)
         foreach (var e in batch.Reports)
@@ -157,6 +157,8 @@ internal sealed partial class PostgresStorage
             await importer.WriteAsync(r.Body, NpgsqlDbType.Jsonb, cancellationToken);
             await WriteTextAsync(importer, r.NoiseDryRun, cancellationToken);
             await importer.WriteAsync(r.Truncated, NpgsqlDbType.Boolean, cancellationToken);
+            if (r.SamplingFraction is { } fraction) await importer.WriteAsync(fraction, NpgsqlDbType.Double, cancellationToken);
+            else await importer.WriteNullAsync(cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }

@@ -167,5 +167,9 @@ internal static class SqliteSchema
                     and coalesce(GrainIdExtensionString, '''') = coalesce(@GrainIdExtensionString, '''') and Version = @GrainStateVersion
                 returning Version as NewGrainStateVersion');
             """),
+        (10, """
+            -- NEL's sampling rate per report: a report stands for 1/sampling_fraction requests.
+            alter table lookout_reports add column sampling_fraction real;
+            """),
     ];
 }

@@ -12,11 +12,11 @@ internal sealed partial class SqliteStorage
         insert into lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
             blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
             status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-            env, release, age_ms, body, noise_dry_run, truncated)
+            env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction)
         values ($app, $id, $received_at, $batch_id, $type, $url, $report_host, $path, $referrer, $blocked_url,
             $blocked_host, $effective_directive, $violated_directive, $disposition, $classification, $noise_reason,
             $status_code, $source_file, $line_number, $column_number, $sample, $user_agent, $browser, $browser_major, $os,
-            $env, $release, $age_ms, $body, $noise_dry_run, $truncated)
+            $env, $release, $age_ms, $body, $noise_dry_run, $truncated, $sampling_fraction)
         """;
 
     private const string AppendDeltaSql = """
@@ -81,6 +81,7 @@ internal sealed partial class SqliteStorage
             "$blocked_host", "$effective_directive", "$violated_directive", "$disposition", "$classification", "$noise_reason",
             "$status_code", "$source_file", "$line_number", "$column_number", "$sample", "$user_agent", "$browser",
             "$browser_major", "$os", "$env", "$release", "$age_ms", "$body", "$noise_dry_run", "$truncated",
+            "$sampling_fraction",
         ];
 
         private readonly SqliteCommand _mark;
@@ -181,6 +182,7 @@ internal sealed partial class SqliteStorage
                 p[28].Value = r.Body;
                 p[29].Value = (object?)r.NoiseDryRun ?? DBNull.Value;
                 p[30].Value = r.Truncated ? 1 : 0;
+                p[31].Value = (object?)r.SamplingFraction ?? DBNull.Value;
                 _report.ExecuteNonQuery();
             }
         }
