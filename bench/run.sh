@@ -9,7 +9,8 @@
 # 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
 # TARGETS (default "bare sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
 # named), LOOKOUT_DIR (the checkout whose Lookout is measured, default this one; bench/ab.sh points it at
-# another commit). (e) "hot": one application takes all the load on one silo (one grain activation).
+# another commit). (e) "hot": one application takes all the load on one silo (one grain activation);
+# HOT_APP_LIMIT=on keeps the per-application rate limit there.
 # (f) "cluster": three silos on one PostgreSQL behind nginx (scripts/cluster.sh of LOOKOUT_DIR), so two
 # requests in three reach a silo that does not hold the application's grain; CPU and RSS are the silos' sum.
 set -euo pipefail

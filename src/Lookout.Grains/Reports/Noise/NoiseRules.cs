@@ -37,15 +37,16 @@ internal readonly record struct NoiseVerdict(string? Reason, string? DryRun);
 /// <summary>Runs the built-in rules in order, then the operator's; the first enforcing match wins.</summary>
 internal static class NoiseRules
 {
-    private static readonly (string Name, Func<NoiseInput, NoiseOptions, string?> Rule)[] BuiltIn =
+    // Each rule also gets the report's row of the known-injection list, looked up once per report.
+    private static readonly (string Name, Func<NoiseInput, NoiseOptions, InjectedEntry?, string?> Rule)[] BuiltIn =
     [
-        (NoiseReasons.BrowserExtension, (i, _) => BrowserExtension(i)),
-        (NoiseReasons.DeveloperTool, (i, _) => DeveloperTool(i)),
-        (NoiseReasons.InjectedContent, (i, _) => InjectedContent(i)),
-        (NoiseReasons.NonWebDocument, (i, _) => NonWebDocument(i)),
-        (NoiseReasons.Unactionable, (i, _) => Unactionable(i)),
-        (NoiseReasons.LegacyBrowser, LegacyBrowser),
-        (NoiseReasons.Localhost, (i, _) => Localhost(i)),
+        (NoiseReasons.BrowserExtension, (i, _, listed) => BrowserExtension(i, listed)),
+        (NoiseReasons.DeveloperTool, (_, _, listed) => DeveloperTool(listed)),
+        (NoiseReasons.InjectedContent, (i, _, listed) => InjectedContent(i, listed)),
+        (NoiseReasons.NonWebDocument, (i, _, _) => NonWebDocument(i)),
+        (NoiseReasons.Unactionable, (i, _, _) => Unactionable(i)),
+        (NoiseReasons.LegacyBrowser, (i, o, _) => LegacyBrowser(i, o)),
+        (NoiseReasons.Localhost, (i, _, _) => Localhost(i)),
     ];
 
     /// <summary>The verdict for one report. A rule in dry-run mode never makes a report noise; the first
@@ -53,9 +54,10 @@ internal static class NoiseRules
     public static NoiseVerdict Evaluate(in NoiseInput input, NoiseOptions options)
     {
         string? dryRun = null;
+        var listed = Listed(input);
         foreach (var (name, rule) in BuiltIn)
         {
-            if (rule(input, options) is not { } reason) continue;
+            if (rule(input, options, listed) is not { } reason) continue;
             if (!options.DryRun.Contains(name)) return new NoiseVerdict(reason, dryRun);
             dryRun ??= reason;
         }
@@ -82,17 +84,17 @@ internal static class NoiseRules
     /// <summary>Blocked value, source file or sample from an extension scheme, or a known extension's
     /// host, URL or injected code (<see cref="InjectedContentList"/>). Matched on the scheme, so Chrome's
     /// bare <c>chrome-extension</c> counts as well as <c>chrome-extension://id/…</c>.</summary>
-    public static string? BrowserExtension(NoiseInput input)
+    public static string? BrowserExtension(NoiseInput input, InjectedEntry? listed)
         => ExtensionSchemes.IsExtension(input.Blocked.Scheme)
            || ExtensionSchemes.StartsWithExtension(input.SourceFile)
            || ExtensionSchemes.StartsWithExtension(input.Sample)
-           || Listed(input)?.Reason == NoiseReasons.BrowserExtension
+           || listed?.Reason == NoiseReasons.BrowserExtension
             ? NoiseReasons.BrowserExtension
             : null;
 
     /// <summary>A developer tool's code or files in the page (<see cref="InjectedContentList"/>).</summary>
-    public static string? DeveloperTool(NoiseInput input)
-        => Listed(input)?.Reason == NoiseReasons.DeveloperTool ? NoiseReasons.DeveloperTool : null;
+    public static string? DeveloperTool(InjectedEntry? listed)
+        => listed?.Reason == NoiseReasons.DeveloperTool ? NoiseReasons.DeveloperTool : null;
 
     /// <summary>A document that is present but not an http(s) page: about:blank frames, file: pages,
     /// placeholders such as "[anonymised]". A scheme-less host and path (Chrome 87 COOP's
@@ -108,9 +110,9 @@ internal static class NoiseRules
     /// <summary>A blocked resource, script or sample of a known injector (<see cref="InjectedContentList"/>),
     /// a policy a proxy rewrote (the site never allows zscaler), or a page rewritten inside the Google app
     /// (csp-wtf: android-app referrer).</summary>
-    public static string? InjectedContent(NoiseInput input)
+    public static string? InjectedContent(NoiseInput input, InjectedEntry? listed)
     {
-        if (Listed(input)?.Reason == NoiseReasons.InjectedContent) return NoiseReasons.InjectedContent;
+        if (listed?.Reason == NoiseReasons.InjectedContent) return NoiseReasons.InjectedContent;
         if (input.ProxyRewrotePolicy) return NoiseReasons.InjectedContent;
         if (input.Referrer is { } referrer && referrer.StartsWith("android-app://com.google.android.googlequicksearchbox", StringComparison.OrdinalIgnoreCase))
             return NoiseReasons.InjectedContent;
