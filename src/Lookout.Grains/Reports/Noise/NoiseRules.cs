@@ -126,7 +126,7 @@ internal static class NoiseRules
            ?? InjectedContentList.MatchHost(UrlParts.Host(input.SourceFile))
            ?? InjectedContentList.MatchUrl(input.BlockedUrl)
            ?? InjectedContentList.MatchUrl(input.SourceFile)
-           ?? (SiteOwnResource(input) ? null : InjectedContentList.MatchSample(input.Sample));
+           ?? (InjectedContentList.MatchSample(input.Sample) is { } sample && !SiteOwnResource(input) ? sample : null);
 
     /// <summary>Whether the violation's source file is a resource of the site other than the page itself:
     /// an SVG or a stylesheet the site serves. Its inline styles and scripts are the site's own problem, so
