@@ -167,6 +167,24 @@ public abstract class StorageContractTests
     }
 
     [SkippableFact]
+    public async Task A_sampled_network_error_keeps_its_fraction_and_its_estimate_survives_rebuild()
+    {
+        await using var store = await CreateAsync();
+        var nel = new Report
+        {
+            Type = ReportTypes.NetworkError, ReceivedAt = Hour12, Url = "https://api.example/v1", ReportHost = "api.example",
+            Classification = "http.error", SamplingFraction = 0.3, Body = "{}",
+        };
+        await store.Journal.CommitAsync(Batch("nel", [nel, nel with { SamplingFraction = null }]), CancellationToken.None);
+        var stored = await store.Reader.List("nel", null, 10);
+        Assert.Equal([0.3, null], stored.Select(r => r.Report.SamplingFraction).OrderByDescending(f => f ?? 0));
+        async Task<long> Estimated() => Totals(await store.Reader.GetCountsAsync("nel", WindowStart, WindowEnd, CancellationToken.None))[(Dimensions.Estimated, "http.error")];
+        Assert.Equal(3333 + 1000, await Estimated());
+        Assert.Equal(2, await store.Admin.RebuildAsync("nel", CancellationToken.None));
+        Assert.Equal(3333 + 1000, await Estimated());
+    }
+
+    [SkippableFact]
     public async Task Counts_read_the_same_before_and_after_a_fold_and_fold_once()
     {
         await using var store = await CreateAsync();
