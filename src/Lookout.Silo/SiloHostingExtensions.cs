@@ -3,6 +3,7 @@
 using Lookout.Grains.Applications;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 using Lookout.Silo.Hosting;
 using Lookout.Silo.Storage;
 using Lookout.Silo.Storage.Postgres;
@@ -14,6 +15,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using System.Diagnostics.Metrics;
 using Orleans.Configuration;
 
 namespace Lookout.Silo;
@@ -31,8 +33,10 @@ public static class SiloHostingExtensions
     /// silo with localhost clustering, on PostgreSQL Orleans' ADO.NET clustering on the same database; grain
     /// state in the same database either way. Settings that cannot work throw here, naming the setting.
     /// With <paramref name="hostSilo"/> false (the <c>rebuild</c> command, which may run next to a live silo
-    /// on the same host and ports) only storage is registered: no silo, no port checks, no background jobs.</summary>
-    public static IHostApplicationBuilder AddLookoutSilo(this IHostApplicationBuilder builder, bool hostSilo = true)
+    /// on the same host and ports) only storage is registered: no silo, no port checks, no background jobs.
+    /// <paramref name="configureSilo"/> adds what the hosting process brings to the silo (the Api process: Orleans'
+    /// dashboard, which needs ASP.NET Core, kept out of this project).</summary>
+    public static IHostApplicationBuilder AddLookoutSilo(this IHostApplicationBuilder builder, bool hostSilo = true, Action<ISiloBuilder, ClusterSettings>? configureSilo = null)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -55,6 +59,13 @@ public static class SiloHostingExtensions
             .Validate(o => o.DailyReports >= 0 && o.Apps.Values.All(v => v >= 0), "Lookout:Quota limits must be 0 (off) or positive.")
             .ValidateOnStart();
 
+        services.AddOptions<MetricsOptions>().BindConfiguration("Lookout:Metrics")
+            .Validate(o => o.AppLabels >= 0, "Lookout:Metrics:AppLabels must be 0 or more.")
+            .Validate(o => o.ScraperAddresses.All(a => System.Net.IPNetwork.TryParse(a.Contains('/') ? a.Trim() : a.Trim() + (a.Contains(':') ? "/128" : "/32"), out _)),
+                "Lookout:Metrics:ScraperAddresses entries are IP addresses or CIDR ranges.")
+            .ValidateOnStart();
+        services.AddMetrics();
+        services.AddSingleton(sp => new LookoutMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<IOptions<MetricsOptions>>().Value.AppLabels));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
         services.AddSingleton<IUserAgentParser>(sp => sp.GetRequiredService<UapCoreParser>());
@@ -62,7 +73,7 @@ public static class SiloHostingExtensions
         services.AddSingleton(sp => CreateStorage(sp, dataSource));
         // Grains commit through the silo-wide group committer, which batches across applications.
         services.AddSingleton<IReportJournal>(sp => new GroupCommitJournal((IBatchStore)sp.GetRequiredService<StorageBackend>().Instance,
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.CommitLanes));
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.CommitLanes, sp.GetRequiredService<LookoutMetrics>()));
         services.AddSingleton<ICountHistory>(sp => (ICountHistory)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
@@ -71,7 +82,11 @@ public static class SiloHostingExtensions
         if (!hostSilo) return builder;
         // Before the silo: its ADO.NET providers read their queries from the migrated database when they start.
         services.AddHostedService<StorageLifecycle>();
-        builder.UseOrleans(silo => ConfigureSilo(silo, storage, cluster, dataSource));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, storage, cluster, dataSource);
+            configureSilo?.Invoke(silo, cluster);
+        });
 
         services.AddOptions<RetentionOptions>().BindConfiguration("Lookout:Retention")
             .Validate(o => o.Reports >= TimeSpan.Zero && o.Counts >= TimeSpan.Zero && o.Interval > TimeSpan.Zero && o.FirstRunAfter >= TimeSpan.Zero,
@@ -108,6 +123,8 @@ public static class SiloHostingExtensions
         });
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout);
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = cluster.CollectionAge);
+        // Trace context crosses grain calls only when someone collects traces: the filters cost per call.
+        if (cluster.Tracing) silo.AddActivityPropagation();
         if (storage.Provider == StorageProvider.Postgres)
         {
             silo.UseAdoNetClustering(o =>
@@ -137,8 +154,8 @@ public static class SiloHostingExtensions
     {
         var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
         return dataSource is not null
-            ? new StorageBackend(new PostgresStorage(dataSource, sp.GetRequiredService<ILogger<PostgresStorage>>()))
-            : new StorageBackend(new SqliteStorage(options, sp.GetRequiredService<ILogger<SqliteStorage>>()));
+            ? new StorageBackend(new PostgresStorage(dataSource, sp.GetRequiredService<ILogger<PostgresStorage>>(), sp.GetRequiredService<LookoutMetrics>()))
+            : new StorageBackend(new SqliteStorage(options, sp.GetRequiredService<ILogger<SqliteStorage>>(), sp.GetRequiredService<LookoutMetrics>()));
     }
 
     /// <summary>The silo's one data source, shared by Lookout's storage and Orleans' clustering and grain

@@ -33,6 +33,7 @@ internal static class AccessExtensions
         services.AddDataProtection().SetApplicationName("Lookout");
         services.AddOptions<KeyManagementOptions>().Configure<IKeyStore>((o, store) => o.XmlRepository = new DatabaseXmlRepository(store));
         services.AddLoginSessions();
+        services.AddSingleton<ScraperAccess>();
         return services;
     }
 

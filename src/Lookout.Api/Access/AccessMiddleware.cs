@@ -17,7 +17,7 @@ internal sealed record ConnectionAddress(IPAddress? Address);
 /// loopback address, it names a loopback host (so a page whose name was rebound to 127.0.0.1 cannot read
 /// the API) and it carries no proxy headers (a proxy on the same machine would make everyone local).
 /// API requests are refused with problem+json; page requests are sent to the login form.</summary>
-internal sealed class AccessMiddleware(RequestDelegate next, IOptionsMonitor<AccessOptions> options, LoginThrottle throttle)
+internal sealed class AccessMiddleware(RequestDelegate next, IOptionsMonitor<AccessOptions> options, LoginThrottle throttle, ScraperAccess scrapers)
 {
     /// <summary>The authentication scheme of the login form's session cookie.</summary>
     public const string Scheme = "Lookout";
@@ -31,7 +31,7 @@ internal sealed class AccessMiddleware(RequestDelegate next, IOptionsMonitor<Acc
 
     public async Task InvokeAsync(HttpContext http)
     {
-        if (IsPublic(http.Request.Path))
+        if (IsPublic(http.Request.Path) || scrapers.Allows(http))
         {
             await next(http);
             return;
@@ -68,7 +68,10 @@ internal sealed class AccessMiddleware(RequestDelegate next, IOptionsMonitor<Acc
             await next(http);
             return;
         }
-        if (http.Request.Path.StartsWithSegments("/api"))
+        // Machine paths (the API, the scrape, the OpenAPI document) get a 401 a client can act on; pages
+        // get the login form.
+        if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments(Operations.MetricsPath)
+            || http.Request.Path.StartsWithSegments("/openapi"))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             await Problems.Of(401, "Token required", "Send the admin token as 'Authorization: Bearer …' or log in.", "unauthorized").ExecuteAsync(http);
@@ -131,4 +134,34 @@ internal sealed class AccessMiddleware(RequestDelegate next, IOptionsMonitor<Acc
     /// <summary>The principal of a session opened with <paramref name="token"/>.</summary>
     public static ClaimsPrincipal Principal(string token)
         => new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin"), new Claim(TokenClaim, TokenDigest(token))], Scheme));
+}
+
+/// <summary>The addresses that may read <c>/metrics</c> without a token (<c>Lookout:Metrics:ScraperAddresses</c>),
+/// judged by the connection's own address: a forwarded header cannot claim to be the scraper.</summary>
+internal sealed class ScraperAccess(IOptions<Silo.Hosting.MetricsOptions> options)
+{
+    private readonly System.Net.IPNetwork[] _networks = [.. options.Value.ScraperAddresses.Select(Network)];
+
+    /// <summary>True for a request to <c>/metrics</c> from a scraper address.</summary>
+    public bool Allows(HttpContext http)
+    {
+        if (_networks.Length == 0 || !http.Request.Path.Equals(Operations.MetricsPath, StringComparison.Ordinal)) return false;
+        var remote = http.Features.Get<ConnectionAddress>()?.Address ?? http.Connection.RemoteIpAddress;
+        if (remote is null) return false;
+        if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
+        foreach (var network in _networks)
+        {
+            if (network.Contains(remote)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>An address alone is a network of one.</summary>
+    internal static System.Net.IPNetwork Network(string entry)
+    {
+        var text = entry.Trim();
+        if (text.Contains('/')) return System.Net.IPNetwork.Parse(text);
+        var address = IPAddress.Parse(text);
+        return new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+    }
 }

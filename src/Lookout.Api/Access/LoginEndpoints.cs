@@ -28,9 +28,11 @@ internal static class LoginEndpoints
 
     public static void MapLoginEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/login", ShowForm);
-        app.MapPost("/login", LoginAsync).DisableAntiforgery();
-        app.MapPost("/logout", (Delegate)LogoutAsync).DisableAntiforgery();
+        var login = app.MapGroup("").WithTags("Session");
+        login.MapGet("/login", ShowForm).Produces(200, contentType: "text/html");
+        login.MapPost("/login", LoginAsync).DisableAntiforgery().Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .Produces(303).ProducesProblem(400).ProducesProblem(429);
+        login.MapPost("/logout", (Delegate)LogoutAsync).DisableAntiforgery().Produces(303);
     }
 
     /// <summary>Registers the session cookie: data-protected (keys in the database, so every silo and

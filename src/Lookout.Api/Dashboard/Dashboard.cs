@@ -49,9 +49,10 @@ internal static class Dashboard
                 AddSecurityHeaders(c.Context.Response);
             },
         });
-        app.MapGet("/", () => Page("index.html"));
-        app.MapGet("/apps/{app}", (string app) => Page("app.html"));
-        app.MapGet("/search", () => Page("search.html"));
-        app.MapGet("/reports/{id}", (string id) => Page("report.html"));
+        var pages = app.MapGroup("").WithTags("Dashboard");
+        pages.MapGet("/", () => Page("index.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: applications");
+        pages.MapGet("/apps/{app}", (string app) => Page("app.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one application's graphs and reports");
+        pages.MapGet("/search", () => Page("search.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: search");
+        pages.MapGet("/reports/{id}", (string id) => Page("report.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one report");
     }
 }

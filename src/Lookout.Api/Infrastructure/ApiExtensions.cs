@@ -34,7 +34,8 @@ public static class ApiExtensions
             || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
         if (!hasUrls) builder.WebHost.UseUrls(DefaultUrl);
 
-        builder.AddLookoutSilo(hostSilo);
+        builder.AddLookoutSilo(hostSilo, Operations.ConfigureSilo);
+        builder.AddOperations(Lookout.Silo.Hosting.ClusterSettings.Read(configuration, checkPorts: false));
         builder.Services.AddLookoutAccess(configuration);
         builder.Services.AddIngest();
         builder.Services.AddRead();
@@ -57,7 +58,8 @@ public static class ApiExtensions
         return app;
     }
 
-    /// <summary>Maps ingest, read and health endpoints.</summary>
+    /// <summary>Maps ingest, read, health, login and dashboard endpoints, and the operator surface
+    /// (<c>/metrics</c>, <c>/openapi/v1.json</c>, <c>/orleans</c>).</summary>
     public static WebApplication MapLookoutEndpoints(this WebApplication app)
     {
         app.MapIngestEndpoints();
@@ -65,6 +67,7 @@ public static class ApiExtensions
         app.MapHealthEndpoints();
         app.MapLoginEndpoints();
         app.MapDashboard();
+        app.MapOperations();
         return app;
     }
 }

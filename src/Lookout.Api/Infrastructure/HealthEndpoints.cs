@@ -9,8 +9,8 @@ internal static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", Live);
-        app.MapGet("/readyz", ReadyAsync);
+        app.MapGet("/healthz", Live).WithTags("Operations");
+        app.MapGet("/readyz", ReadyAsync).WithTags("Operations").ProducesProblem(503);
     }
 
     /// <summary>The process answers.</summary>

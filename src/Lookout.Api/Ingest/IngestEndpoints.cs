@@ -6,6 +6,7 @@ using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 using Lookout.Silo.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -54,10 +55,28 @@ public static class IngestEndpoints
 
     internal static void MapIngestEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/r/{app}", (HttpContext http, string app) => IngestAsync(http, app));
-        app.MapPost("/r", (HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "app")] string? app) => IngestAsync(http, app ?? ""));
-        app.MapMethods("/r/{app}", ["OPTIONS"], Preflight);
-        app.MapMethods("/r", ["OPTIONS"], Preflight);
+        var ingest = app.MapGroup("/r").WithTags("Ingest");
+        Describe(ingest.MapPost("/{app}", (HttpContext http, string app) => IngestAsync(http, app)), "the application id as a path segment");
+        Describe(ingest.MapPost("", (HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "app")] string? app) => IngestAsync(http, app ?? "")),
+            "the application id in the 'app' query parameter");
+        ingest.MapMethods("/{app}", ["OPTIONS"], Preflight).WithSummary("CORS preflight").Produces(204);
+        ingest.MapMethods("", ["OPTIONS"], Preflight).WithSummary("CORS preflight").Produces(204);
+    }
+
+    // The body is read raw (any of the formats browsers send), so the document states what the handler accepts.
+    private static void Describe(RouteHandlerBuilder endpoint, string appIn)
+    {
+        endpoint
+            .WithSummary("Receive browser reports")
+            .WithDescription($"Takes one request body of reports for an application ({appIn}): legacy CSP (application/csp-report, " +
+                "also form-encoded from old WebKit), Reporting API batches (application/reports+json), plain JSON, Expect-CT, HPKP, " +
+                "Expect-Staple and NEL. Query extras: enforced, status, env, release. 204 once every report is durable and counted; " +
+                "refusals are problem+json with a 'reason' and are counted under the 'dropped' dimension.")
+            .Accepts<System.Text.Json.JsonElement>("application/csp-report", "application/reports+json", "application/json",
+                "application/expect-ct-report+json", "text/plain", "application/x-www-form-urlencoded")
+            .Produces(204)
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)
+            .ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
     }
 
     /// <summary>Answers CORS preflight: any origin may POST reports with a Content-Type header
@@ -106,6 +125,8 @@ public static class IngestEndpoints
         try
         {
             payload = ReportPipeline.Read(buffer.AsMemory(0, length), normalization);
+            var metrics = services.GetRequiredService<LookoutMetrics>();
+            var received = payload.Count + payload.RejectedEntries;
             switch (payload.Error)
             {
                 case PayloadError.Empty:
@@ -113,18 +134,24 @@ public static class IngestEndpoints
                 case PayloadError.MalformedJson:
                     return await refusals.RefuseAsync(400, "Malformed JSON", "The body starts like JSON but does not parse (or nests deeper than 32 levels).", "malformed");
                 case PayloadError.NoReports:
+                    metrics.Received(app, received, admitted: false);
                     return await refusals.RefuseAsync(400, "No reports", "The JSON holds no report object.", "no_reports", payload.RejectedEntries);
                 case PayloadError.NotJson:
                     return await refusals.RefuseAsync(415, "Unsupported body", "Send JSON (application/csp-report, application/reports+json, application/json) or a form-encoded CSP report.", "not_json");
                 case PayloadError.InvalidUtf8:
                     return await refusals.RefuseAsync(400, "Invalid UTF-8", "Report bodies must be UTF-8.", "invalid_utf8");
                 case PayloadError.TooManyReports:
+                    metrics.Received(app, received, admitted: false);
                     return await refusals.RefuseAsync(413, "Too many reports", $"One request may carry at most {options.MaxReportsPerBatch} reports.", "too_many_reports", payload.RejectedEntries);
             }
             // Before normalization, which is where a request's cost is.
             if (!await admission.IsKnownAsync(app, http.RequestAborted) && !admission.TryAdmitNew(app, out var newWait))
+            {
+                metrics.Received(app, received, admitted: false);
                 return await refusals.RateLimitedAsync(http, "new_app", "Too many new applications this minute; this one has nothing stored yet.",
-                    payload.Count + payload.RejectedEntries, newWait, "new_app_rate");
+                    received, newWait, "new_app_rate");
+            }
+            metrics.Received(app, received, admitted: true);
             if (!limiter.TryApp(app, payload.Count, out var appWait))
                 return await refusals.RateLimitedAsync(http, "app", "This application's report rate limit is exceeded.", payload.Count + payload.RejectedEntries, appWait);
             var userAgents = services.GetService<IUserAgentParser>() is { } parser

@@ -33,16 +33,19 @@ public static class ReadEndpoints
 
     internal static void MapReadEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
-        api.MapGet("/apps", GetAppsAsync);
-        api.MapGet("/apps/{app}/counts", GetCountsAsync);
-        api.MapGet("/apps/{app}/series", GetSeriesAsync);
-        api.MapGet("/apps/{app}/reports", GetReportsAsync);
-        api.MapGet("/apps/{app}/reports.ndjson", ExportAsync);
-        api.MapGet("/reports", SearchAllAsync);
-        api.MapGet("/reports/{id}", GetReportAsync);
-        api.MapGet("/apps/{app}/activation", GetActivationAsync);
-        api.MapGet("/cluster", GetClusterAsync);
+        // Every read endpoint answers problem+json for a bad query (400), a missing or wrong token (401), a
+        // request that is not local without a token (403), and storage being away (503).
+        var api = app.MapGroup("/api").WithTags("Read")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(503);
+        api.MapGet("/apps", GetAppsAsync).Produces<AppsResponse>();
+        api.MapGet("/apps/{app}/counts", GetCountsAsync).Produces<CountsResponse>().ProducesProblem(404);
+        api.MapGet("/apps/{app}/series", GetSeriesAsync).Produces<SeriesResponse>().ProducesProblem(404);
+        api.MapGet("/apps/{app}/reports", GetReportsAsync).Produces<ReportsResponse>().ProducesProblem(404).ProducesProblem(429);
+        api.MapGet("/apps/{app}/reports.ndjson", ExportAsync).Produces(200, contentType: "application/x-ndjson").ProducesProblem(404).ProducesProblem(429);
+        api.MapGet("/reports", SearchAllAsync).Produces<ReportsResponse>().ProducesProblem(429);
+        api.MapGet("/reports/{id}", GetReportAsync).Produces<ReportItem>().ProducesProblem(404);
+        api.MapGet("/apps/{app}/activation", GetActivationAsync).Produces<ActivationResponse>();
+        api.MapGet("/cluster", GetClusterAsync).Produces<ClusterResponse>();
     }
 
     /// <summary>Default page size of <c>GET /api/apps</c>.</summary>

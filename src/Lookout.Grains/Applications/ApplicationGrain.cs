@@ -3,6 +3,7 @@
 using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -22,6 +23,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     private readonly QuotaOptions _quota;
     private readonly TimeProvider _time;
     private readonly ILogger<ApplicationGrain> _logger;
+    private readonly LookoutMetrics _metrics;
     private readonly QuotaState _quotaState = new();
     private readonly Guid _activation = Guid.NewGuid();
     private long _quotaLimit;
@@ -34,9 +36,10 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 
     /// <summary>Created by Orleans for each activation.</summary>
     public ApplicationGrain(IReportJournal journal, ICountHistory history, IOptions<ApplicationGrainOptions> options,
-        IOptions<QuotaOptions> quota, TimeProvider time, ILogger<ApplicationGrain> logger)
+        IOptions<QuotaOptions> quota, TimeProvider time, LookoutMetrics metrics, ILogger<ApplicationGrain> logger)
     {
         _logger = logger;
+        _metrics = metrics;
         _journal = journal;
         _history = history;
         _options = options.Value;
@@ -134,6 +137,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
             var report = reports[i];
             _state.Apply(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), app, report));
         }
+        _metrics.Pending(take);
         var committed = _pendingCommitted.Task;
         // One flush in flight: if one is running it will pick these up when it loops.
         if (!Flushing) _flushing = FlushLoopAsync();
@@ -183,6 +187,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
                 var batchId = Guid.NewGuid();
                 _state.Apply(new FlushStarted(batchId));
                 var batch = _state.InFlight!;
+                var reports = batch.Reports.Count;
                 try
                 {
                     await CommitWithRetriesAsync(batch);
@@ -197,6 +202,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
                 }
                 finally
                 {
+                    _metrics.Pending(-reports);
                     _commitsFinished++;
                 }
             }

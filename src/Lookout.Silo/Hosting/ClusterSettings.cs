@@ -50,6 +50,16 @@ public sealed class ClusterSettings
     /// <c>GrainCollectionOptions.CollectionAge</c>.</summary>
     public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Whether the silo runs Orleans' dashboard, which the process serves under <c>/orleans</c>
+    /// behind the read API's access rule (default true). It samples silo counters every second and profiles
+    /// grain calls; docs/PERFORMANCE.md has what that costs.</summary>
+    public bool Dashboard { get; set; } = true;
+
+    /// <summary>True when traces are exported (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, in the
+    /// environment or in configuration): only then does the silo propagate activities across grain calls,
+    /// so a process that exports nothing pays nothing for tracing.</summary>
+    public bool Tracing { get; private set; }
+
     /// <summary>The address as an <see cref="IPAddress"/> (loopback when unset), resolved by <see cref="Read"/>.</summary>
     public IPAddress Advertised { get; private set; } = IPAddress.Loopback;
 
@@ -69,6 +79,7 @@ public sealed class ClusterSettings
             "Lookout:Cluster:ProbeTimeout must be positive and MissedProbesLimit at least 1.");
         Require(settings.CallTimeout > TimeSpan.Zero && settings.CollectionAge >= TimeSpan.FromMinutes(1),
             "Lookout:Cluster:CallTimeout must be positive and CollectionAge at least one minute.");
+        settings.Tracing = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         if (checkPorts)
         {
             settings.CheckFree(settings.SiloPort, "Lookout:Cluster:SiloPort");

@@ -1,5 +1,7 @@
 // Silo-wide group commit: every grain's pending batch joins one transaction, one flush in flight.
+using System.Diagnostics;
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 
 namespace Lookout.Silo.Storage;
 
@@ -31,10 +33,10 @@ internal sealed class GroupCommitJournal : IReportJournal
 
     private readonly Lane[] _lanes;
 
-    public GroupCommitJournal(IBatchStore store, int lanes = 1)
+    public GroupCommitJournal(IBatchStore store, int lanes = 1, LookoutMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
-        _lanes = [.. Enumerable.Range(0, lanes).Select(_ => new Lane(store))];
+        _lanes = [.. Enumerable.Range(0, lanes).Select(_ => new Lane(store, metrics))];
     }
 
     public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken) => _lanes[LaneOf(batch.App, _lanes.Length)].CommitAsync(batch);
@@ -48,7 +50,7 @@ internal sealed class GroupCommitJournal : IReportJournal
         return (int)(hash % (uint)lanes);
     }
 
-    private sealed class Lane(IBatchStore store)
+    private sealed class Lane(IBatchStore store, LookoutMetrics? metrics)
     {
         private readonly object _lock = new();
         private readonly List<(CommitBatch Batch, TaskCompletionSource Done)> _pending = [];
@@ -107,7 +109,7 @@ internal sealed class GroupCommitJournal : IReportJournal
         {
             try
             {
-                await store.CommitManyAsync([.. group.Select(g => g.Batch)], CancellationToken.None);
+                await CommitAsync([.. group.Select(g => g.Batch)]);
                 foreach (var (_, done) in group) done.TrySetResult();
                 return;
             }
@@ -124,7 +126,7 @@ internal sealed class GroupCommitJournal : IReportJournal
             {
                 try
                 {
-                    await store.CommitManyAsync([batch], CancellationToken.None);
+                    await CommitAsync([batch]);
                     done.TrySetResult();
                 }
                 catch (Exception ex)
@@ -132,6 +134,30 @@ internal sealed class GroupCommitJournal : IReportJournal
                     done.TrySetException(ex);
                 }
             }
+        }
+
+        // One transaction, measured: its size and time, and what it stored once it is durable.
+        private async Task CommitAsync(CommitBatch[] batches)
+        {
+            if (metrics is null)
+            {
+                await store.CommitManyAsync(batches, CancellationToken.None);
+                return;
+            }
+            var reports = 0;
+            foreach (var batch in batches) reports += batch.Reports.Count;
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await store.CommitManyAsync(batches, CancellationToken.None);
+            }
+            catch
+            {
+                metrics.Transaction(reports, Stopwatch.GetElapsedTime(started), committed: false);
+                throw;
+            }
+            metrics.Transaction(reports, Stopwatch.GetElapsedTime(started), committed: true);
+            foreach (var batch in batches) metrics.Committed(batch);
         }
     }
 }

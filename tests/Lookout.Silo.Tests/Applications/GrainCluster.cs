@@ -83,6 +83,8 @@ internal sealed class GrainCluster : IAsyncDisposable
             host.Services.AddSingleton(Options.Create(options ?? new ApplicationGrainOptions()));
             host.Services.AddSingleton(Options.Create(quota ?? new QuotaOptions()));
             host.Services.AddSingleton(time ?? TimeProvider.System);
+            host.Services.AddMetrics();
+            host.Services.AddSingleton<Lookout.Grains.Telemetry.LookoutMetrics>();
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

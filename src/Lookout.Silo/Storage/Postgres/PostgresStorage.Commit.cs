@@ -53,7 +53,7 @@ internal sealed partial class PostgresStorage
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("PostgreSQL commit failed; the batches may be retried.", ex);
+            throw Unavailable("commit", "PostgreSQL commit failed; the batches may be retried.", ex);
         }
     }
 

@@ -50,7 +50,7 @@ internal sealed partial class PostgresStorage
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("PostgreSQL fold of count deltas failed; it runs again.", ex);
+            throw Unavailable("fold", "PostgreSQL fold of count deltas failed; it runs again.", ex);
         }
     }
 

@@ -103,7 +103,7 @@ internal sealed partial class PostgresStorage
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("PostgreSQL read failed.", ex);
+            throw Unavailable("read", "PostgreSQL read failed.", ex);
         }
     }
 }

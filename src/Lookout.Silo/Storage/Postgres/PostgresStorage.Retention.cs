@@ -48,7 +48,7 @@ internal sealed partial class PostgresStorage
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new Grains.Storage.StorageUnavailableException("PostgreSQL partition maintenance failed.", ex);
+            throw Unavailable("retention", "PostgreSQL partition maintenance failed.", ex);
         }
     }
 

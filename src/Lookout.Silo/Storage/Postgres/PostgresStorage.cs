@@ -1,5 +1,6 @@
 // PostgreSQL storage: one NpgsqlDataSource, migrations under an advisory lock, SQLSTATE translation.
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -11,11 +12,20 @@ internal sealed partial class PostgresStorage : IReportJournal, IBatchStore, IRe
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresStorage> _logger;
+    private readonly LookoutMetrics? _metrics;
 
-    public PostgresStorage(NpgsqlDataSource dataSource, ILogger<PostgresStorage> logger)
+    public PostgresStorage(NpgsqlDataSource dataSource, ILogger<PostgresStorage> logger, LookoutMetrics? metrics = null)
     {
         _dataSource = dataSource;
         _logger = logger;
+        _metrics = metrics;
+    }
+
+    // Every "the database is away" answer leaves through here, so lookout.storage.errors counts each one.
+    private StorageUnavailableException Unavailable(string operation, string message, Exception inner)
+    {
+        _metrics?.StorageError(operation);
+        return new StorageUnavailableException(message, inner);
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -64,7 +74,7 @@ internal sealed partial class PostgresStorage : IReportJournal, IBatchStore, IRe
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("PostgreSQL is not reachable.", ex);
+            throw Unavailable("connect", "PostgreSQL is not reachable.", ex);
         }
     }
 

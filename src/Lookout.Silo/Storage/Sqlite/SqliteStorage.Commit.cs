@@ -63,7 +63,7 @@ internal sealed partial class SqliteStorage
         {
             // A failed statement may leave the writer in a bad state: start the next commit on a fresh one.
             await ResetWriterAsync();
-            throw new StorageUnavailableException("SQLite commit failed; the batches may be retried.", ex);
+            throw Unavailable("commit", "SQLite commit failed; the batches may be retried.", ex);
         }
         finally
         {

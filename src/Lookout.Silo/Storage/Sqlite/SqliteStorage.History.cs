@@ -40,7 +40,7 @@ internal sealed partial class SqliteStorage : ICountHistory
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("SQLite read failed.", ex);
+            throw Unavailable("read", "SQLite read failed.", ex);
         }
     }
 
@@ -53,7 +53,7 @@ internal sealed partial class SqliteStorage : ICountHistory
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("SQLite read failed.", ex);
+            throw Unavailable("read", "SQLite read failed.", ex);
         }
     }
 

@@ -214,7 +214,7 @@ internal sealed partial class SqliteStorage
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
-            throw new StorageUnavailableException("SQLite read failed.", ex);
+            throw Unavailable("read", "SQLite read failed.", ex);
         }
     }
 }

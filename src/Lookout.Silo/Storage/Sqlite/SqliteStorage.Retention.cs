@@ -69,7 +69,7 @@ internal sealed partial class SqliteStorage
         catch (Exception ex) when (IsUnavailable(ex))
         {
             await ResetWriterAsync();
-            throw new Grains.Storage.StorageUnavailableException("SQLite write (retention or fold) failed.", ex);
+            throw Unavailable("retention", "SQLite write (retention or fold) failed.", ex);
         }
         finally
         {

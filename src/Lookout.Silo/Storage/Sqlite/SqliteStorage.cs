@@ -1,5 +1,6 @@
 // SQLite storage, the embedded default: WAL, one writer connection, pooled readers.
 using Lookout.Grains.Storage;
+using Lookout.Grains.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -16,8 +17,11 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
     private SqliteConnection? _writer;
     private WriterStatements? _statements;
 
-    public SqliteStorage(StorageOptions options, ILogger<SqliteStorage> logger)
+    private readonly LookoutMetrics? _metrics;
+
+    public SqliteStorage(StorageOptions options, ILogger<SqliteStorage> logger, LookoutMetrics? metrics = null)
     {
+        _metrics = metrics;
         _connectionString = ConnectionStringFor(options);
         var builder = new SqliteConnectionStringBuilder(_connectionString);
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
@@ -70,8 +74,15 @@ internal sealed partial class SqliteStorage : IReportJournal, IBatchStore, IRepo
         }
         catch (SqliteException ex)
         {
-            throw new StorageUnavailableException("SQLite is not usable.", ex);
+            throw Unavailable("connect", "SQLite is not usable.", ex);
         }
+    }
+
+    // Every "the database is away" answer leaves through here, so lookout.storage.errors counts each one.
+    private StorageUnavailableException Unavailable(string operation, string message, Exception inner)
+    {
+        _metrics?.StorageError(operation);
+        return new StorageUnavailableException(message, inner);
     }
 
     /// <summary>Errors that mean the file is busy, locked or out of space, not a bug.</summary>
