@@ -12,12 +12,23 @@ public static class LookoutProcesses
     /// <summary>The Lookout executable next to the test assembly (the test project references Lookout.Api).</summary>
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "Lookout.Api.dll");
 
-    /// <summary>A loopback TCP port nothing listens on right now.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A loopback TCP port nothing listens on right now, and not handed out before in this test
+    /// process: the kernel may give the same ephemeral port to two probes in a row once the first is
+    /// closed, and a silo port equal to its gateway port stops the silo.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port)) return port;
+            }
+        }
     }
 
     /// <summary>Starts <c>dotnet Lookout.Api.dll --urls <paramref name="urls"/></c> with extra environment,

@@ -30,7 +30,7 @@ internal static class LoginEndpoints
     {
         var login = app.MapGroup("").WithTags("Session");
         login.MapGet("/login", ShowForm).Produces(200, contentType: "text/html");
-        login.MapPost("/login", LoginAsync).DisableAntiforgery().Accepts<IFormCollection>("application/x-www-form-urlencoded")
+        login.MapPost("/login", LoginAsync).DisableAntiforgery().DocumentsBody("The login form: token=…&return=…", "application/x-www-form-urlencoded")
             .Produces(303).ProducesProblem(400).ProducesProblem(429);
         login.MapPost("/logout", (Delegate)LogoutAsync).DisableAntiforgery().Produces(303);
     }

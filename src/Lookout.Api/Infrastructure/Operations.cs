@@ -82,6 +82,18 @@ internal static class Operations
         }
     }
 
+    /// <summary>Documents the request body types <paramref name="contentTypes"/> without <c>Accepts</c>
+    /// metadata: that metadata makes routing answer other types with a bare 415 before the handler runs,
+    /// while these handlers read the body themselves and answer every type with their own problem+json.</summary>
+    public static RouteHandlerBuilder DocumentsBody(this RouteHandlerBuilder endpoint, string description, params string[] contentTypes)
+        => endpoint.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            var content = new Dictionary<string, OpenApiMediaType>();
+            foreach (var type in contentTypes) content[type] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = type.StartsWith("application/x-www-form", StringComparison.Ordinal) || type.StartsWith("text/", StringComparison.Ordinal) ? JsonSchemaType.String : JsonSchemaType.Object } };
+            operation.RequestBody = new OpenApiRequestBody { Required = true, Description = description, Content = content };
+            return Task.CompletedTask;
+        });
+
     // The scrape endpoint is middleware, not a route handler, so the generator does not see it.
     private static void AddMetricsPath(OpenApiDocument document)
     {

@@ -72,7 +72,7 @@ public static class IngestEndpoints
                 "also form-encoded from old WebKit), Reporting API batches (application/reports+json), plain JSON, Expect-CT, HPKP, " +
                 "Expect-Staple and NEL. Query extras: enforced, status, env, release. 204 once every report is durable and counted; " +
                 "refusals are problem+json with a 'reason' and are counted under the 'dropped' dimension.")
-            .Accepts<System.Text.Json.JsonElement>("application/csp-report", "application/reports+json", "application/json",
+            .DocumentsBody("One report or a batch, in any of the formats browsers send.", "application/csp-report", "application/reports+json", "application/json",
                 "application/expect-ct-report+json", "text/plain", "application/x-www-form-urlencoded")
             .Produces(204)
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)

@@ -16,12 +16,7 @@ public sealed class ClusterSettingsTests
         return new ConfigurationBuilder().AddInMemoryCollection(merged).Build();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Lookout.Tests.Shared.LookoutProcesses.FreePort();
 
     [Fact]
     public void Defaults_are_loopback_and_the_usual_Orleans_ports()
