@@ -61,7 +61,7 @@ public static class SiloHostingExtensions
 
         services.AddOptions<MetricsOptions>().BindConfiguration("Lookout:Metrics")
             .Validate(o => o.AppLabels >= 0, "Lookout:Metrics:AppLabels must be 0 or more.")
-            .Validate(o => o.ScraperAddresses.All(a => System.Net.IPNetwork.TryParse(a.Contains('/') ? a.Trim() : a.Trim() + (a.Contains(':') ? "/128" : "/32"), out _)),
+            .Validate(o => o.ScraperAddresses.All(a => MetricsOptions.TryParseNetwork(a, out _)),
                 "Lookout:Metrics:ScraperAddresses entries are IP addresses or CIDR ranges.")
             .ValidateOnStart();
         services.AddMetrics();

@@ -156,12 +156,7 @@ internal sealed class ScraperAccess(IOptions<Silo.Hosting.MetricsOptions> option
         return false;
     }
 
-    /// <summary>An address alone is a network of one.</summary>
-    internal static System.Net.IPNetwork Network(string entry)
-    {
-        var text = entry.Trim();
-        if (text.Contains('/')) return System.Net.IPNetwork.Parse(text);
-        var address = IPAddress.Parse(text);
-        return new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
-    }
+    // Start-up validated every entry with the same parse.
+    private static System.Net.IPNetwork Network(string entry)
+        => Silo.Hosting.MetricsOptions.TryParseNetwork(entry, out var network) ? network : throw new FormatException("Lookout:Metrics:ScraperAddresses: " + entry);
 }
