@@ -68,6 +68,7 @@ public static class SiloHostingExtensions
         services.AddSingleton(sp => new LookoutMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<IOptions<MetricsOptions>>().Value.AppLabels));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => UapCoreParser.Load(UapCoreParser.DefaultPath));
+        services.AddSingleton(_ => Policy.PublicSuffixFile.Load(Policy.PublicSuffixFile.DefaultPath));
         services.AddSingleton<IUserAgentParser>(sp => sp.GetRequiredService<UapCoreParser>());
         NpgsqlDataSource? dataSource = storage.Provider == StorageProvider.Postgres ? PostgresDataSource(storage.ConnectionString!) : null;
         services.AddSingleton(sp => CreateStorage(sp, dataSource));

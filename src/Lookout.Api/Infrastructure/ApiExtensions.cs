@@ -2,6 +2,7 @@
 using System.Text.Json;
 using Lookout.Api.Access;
 using Lookout.Api.Ingest;
+using Lookout.Api.Policy;
 using Lookout.Api.Read;
 using Lookout.Silo;
 
@@ -39,6 +40,7 @@ public static class ApiExtensions
         builder.Services.AddLookoutAccess(configuration);
         builder.Services.AddIngest();
         builder.Services.AddRead();
+        builder.Services.AddPolicyTools();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -64,6 +66,7 @@ public static class ApiExtensions
     {
         app.MapIngestEndpoints();
         app.MapReadEndpoints();
+        app.MapPolicyEndpoints();
         app.MapHealthEndpoints();
         app.MapLoginEndpoints();
         app.MapDashboard();

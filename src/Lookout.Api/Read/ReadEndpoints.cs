@@ -334,7 +334,7 @@ public static class ReadEndpoints
     }
 
     // Storage that is away answers 503 on the read side too, never 500.
-    private static async Task<IResult> Guard(Func<Task<IResult>> handler)
+    internal static async Task<IResult> Guard(Func<Task<IResult>> handler)
     {
         try
         {
@@ -351,9 +351,9 @@ public static class ReadEndpoints
         }
     }
 
-    private static IResult InvalidApp() => Problems.Of(400, "Invalid application id", null, "invalid_app");
+    internal static IResult InvalidApp() => Problems.Of(400, "Invalid application id", null, "invalid_app");
 
-    private static IResult BadQuery(string? detail) => Problems.Of(400, "Invalid query parameter", detail, "invalid_query");
+    internal static IResult BadQuery(string? detail) => Problems.Of(400, "Invalid query parameter", detail, "invalid_query");
 
     private static bool TryInt(string? text, int fallback, int min, int max, out int value)
     {

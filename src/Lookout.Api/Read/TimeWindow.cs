@@ -11,18 +11,23 @@ internal readonly record struct TimeWindow(DateTimeOffset Since, DateTimeOffset 
     public static readonly TimeSpan DefaultLength = TimeSpan.FromHours(24);
 
     public static bool TryRead(IQueryCollection query, DateTimeOffset now, out TimeWindow window, out string? error)
+        => TryRead(query["since"].ToString(), query["until"].ToString(), now, DefaultLength, out window, out error);
+
+    /// <summary>Reads <paramref name="sinceText"/> and <paramref name="untilText"/> (either may be empty: until
+    /// defaults to now, since to <paramref name="defaultLength"/> before until).</summary>
+    public static bool TryRead(string? sinceText, string? untilText, DateTimeOffset now, TimeSpan defaultLength, out TimeWindow window, out string? error)
     {
         window = default;
         error = null;
         var until = now;
-        var untilText = query["until"].ToString();
+        untilText ??= "";
+        sinceText ??= "";
         if (untilText.Length > 0 && !TryParseTime(untilText, now, out until))
         {
             error = "'until' must be an ISO-8601 time or a duration such as 24h.";
             return false;
         }
-        var since = until - DefaultLength;
-        var sinceText = query["since"].ToString();
+        var since = until - defaultLength;
         if (sinceText.Length > 0 && !TryParseTime(sinceText, now, out since))
         {
             error = "'since' must be an ISO-8601 time or a duration such as 24h.";

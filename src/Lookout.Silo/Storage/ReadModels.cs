@@ -47,8 +47,27 @@ public interface IReportReader
     /// <summary>One report by id, or null.</summary>
     Task<StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken);
 
+    /// <summary>A page of <paramref name="app"/>'s CSP reports received in [<paramref name="since"/>,
+    /// <paramref name="until"/>), newest first, strictly before <paramref name="before"/> in (received at, id)
+    /// order; only those of <paramref name="disposition"/> when it is set. Noise included (the policy tools count it).</summary>
+    Task<IReadOnlyList<Lookout.Grains.Policy.PolicyReport>> GetPolicyReportsAsync(string app, DateTimeOffset since, DateTimeOffset until,
+        PolicyCursor before, string? disposition, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The <c>originalPolicy</c> of the newest non-noise CSP report of <paramref name="app"/> in the
+    /// window (of <paramref name="disposition"/> when set) that carries one, or null.</summary>
+    Task<string?> GetNewestPolicyAsync(string app, DateTimeOffset since, DateTimeOffset until, string? disposition, CancellationToken cancellationToken);
+
     /// <summary>Throws when the database cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Where a page of <see cref="IReportReader.GetPolicyReportsAsync"/> continues: the last row read.</summary>
+/// <param name="ReceivedAt">Its receipt time.</param>
+/// <param name="Id">Its id.</param>
+public readonly record struct PolicyCursor(DateTimeOffset ReceivedAt, Guid Id)
+{
+    /// <summary>The cursor before the first page: everything received before <paramref name="until"/>.</summary>
+    public static PolicyCursor Start(DateTimeOffset until) => new(until, Guid.Empty);
 }
 
 /// <summary>Schema management and projections rebuilt from raw events.</summary>

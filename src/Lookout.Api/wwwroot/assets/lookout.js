@@ -19,6 +19,14 @@ async function api(path) {
   return body;
 }
 
+async function apiPost(path, payload) {
+  const response = await fetch(path, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(payload) });
+  if (response.status === 401) { location.href = '/login?return=' + encodeURIComponent(location.pathname + location.search); throw new Error('login'); }
+  const body = await response.json();
+  if (!response.ok) { const e = new Error(body.detail || body.title); e.problem = body; throw e; }
+  return body;
+}
+
 function setWindowLinks(current, onChange) {
   document.querySelectorAll('#windows a').forEach((a) => {
     a.classList.toggle('on', a.dataset.window === current);
@@ -100,6 +108,7 @@ async function appPage() {
   $('#title').textContent = app;
   document.title = app + ' · Lookout';
   $('#search-link').href = '/search?q=' + encodeURIComponent('app:' + app);
+  $('#policy-link').href = `/apps/${encodeURIComponent(app)}/policy`;
   let windowName = WINDOWS[params().get('window')] ? params().get('window') : '24h';
   const charts = {};
 
@@ -221,10 +230,78 @@ async function reportPage() {
   }
 }
 
+// ---- One application's policy ----
+// The suggestion is read once per window or disposition change (it scans stored reports, so no timer).
+async function policyPage() {
+  const app = decodeURIComponent(location.pathname.split('/')[2]);
+  const base = `/api/apps/${encodeURIComponent(app)}/policy`;
+  $('#title').textContent = app + ' · policy';
+  document.title = app + ' policy · Lookout';
+  $('#app-link').href = `/apps/${encodeURIComponent(app)}`;
+  $('#app-link').textContent = app;
+  const windows = ['24h', '7d', '30d'];
+  let windowName = windows.includes(params().get('window')) ? params().get('window') : '7d';
+  $('#disposition').value = params().get('disposition') ?? '';
+  const search = (terms) => '/search?q=' + encodeURIComponent(`app:${app} ${terms}`) + '&window=' + windowName;
+  const pages = (list, count) => list.map((p) => esc(p)).join('<br>') + (count > list.length ? ` <span class="muted">+${count - list.length} more</span>` : '');
+  const coverage = (c) => `${fmt(c.scanned)} reports read from ${when(c.from)} to ${when(c.until)}` + (c.complete ? '' : ` — stopped early (${c.stopped}): older reports of the window were not read`);
+  function showError(error) { $('#error').textContent = error.message; $('#error').hidden = false; }
+
+  async function suggest() {
+    const query = new URLSearchParams({ since: windowName });
+    if ($('#disposition').value) query.set('disposition', $('#disposition').value);
+    history.replaceState(null, '', '?' + new URLSearchParams({ window: windowName, ...($('#disposition').value ? { disposition: $('#disposition').value } : {}) }));
+    const s = await api(`${base}/suggest?${query}`);
+    $('#policy').textContent = s.policy;
+    if (!$('#draft').value) $('#draft').value = s.policy;
+    $('#based-on').textContent = s.based_on ? 'Extends the newest report\'s policy: ' + s.based_on : 'No report carried its policy; this extends default-src \'self\'.';
+    $('#coverage').textContent = `${coverage(s.coverage)}; ${fmt(s.reports)} not noise, ${fmt(s.noise.reports)} noise left out, ${fmt(s.already_allowed)} already allowed.`;
+    const added = Object.entries(s.directives).flatMap(([directive, sources]) => sources.filter((x) => x.added).map((x) => ({ directive, ...x })));
+    rows($('#sources'), added.length ? added : [null], (x) => x === null ? '<tr><td colspan="4" class="muted">nothing to add</td></tr>' :
+      `<tr><td>${esc(x.directive)}</td><td><code>${esc(x.source)}</code>${x.covers ? `<br><span class="muted">${esc(x.covers.join(' '))}</span>` : ''}</td><td class="num">${fmt(x.reports)}</td><td>${pages(x.pages, x.page_count)}</td></tr>`);
+    rows($('#code'), s.code.length ? s.code : [null], (c) => c === null ? '<tr><td colspan="4" class="muted">none</td></tr>' :
+      `<tr><td>${esc(c.kind.replaceAll('_', ' '))} <span class="muted">(${esc(c.directive)})</span>${c.samples.map((x) => `<br><code>${esc(x)}</code>`).join('')}</td><td class="num">${fmt(c.reports)}</td><td>${pages(c.pages, c.page_count)}</td><td>${esc(c.advice)}</td></tr>`);
+    rows($('#left-out'), s.left_out.length ? s.left_out : [null], (l) => l === null ? '<tr><td colspan="4" class="muted">nothing</td></tr>' :
+      `<tr><td>${esc(l.directive)}</td><td><code>${esc(l.source)}</code></td><td>${esc(l.reason.replaceAll('_', ' '))}</td><td class="num">${fmt(l.reports)}</td></tr>`);
+    document.body.dataset.suggested = String(Date.now());
+  }
+
+  async function simulate() {
+    const payload = { policy: $('#draft').value, since: windowName };
+    if ($('#disposition').value) payload.disposition = $('#disposition').value;
+    const r = await apiPost(`${base}/simulate`, payload);
+    $('#result').hidden = false;
+    $('#sim-reports').textContent = fmt(r.reports);
+    $('#sim-allowed').textContent = fmt(r.allowed);
+    $('#sim-blocked').textContent = fmt(r.still_blocked);
+    $('#sim-unknown').textContent = fmt(r.unknown);
+    const reasons = Object.entries(r.unknown_reasons).map(([k, v]) => `${k.replaceAll('_', ' ')} ${fmt(v)}`).join(', ');
+    $('#sim-coverage').textContent = coverage(r.coverage) + (reasons ? `; unknown because: ${reasons}` : '');
+    rows($('#by-group'), r.by_group, (g) => `<tr data-blocked="${esc(g.blocked)}"><td>${esc(g.directive)}</td><td><a href="${search(`effective_directive:${g.directive} ` + (g.blocked.includes('.') ? `blocked_host:${g.blocked}` : ''))}">${esc(g.blocked)}</a></td>` +
+      `<td class="num">${fmt(g.allowed)}</td><td class="num still-blocked">${fmt(g.still_blocked)}</td><td class="num">${fmt(g.unknown)}</td>` +
+      `<td>${[...g.samples.still_blocked, ...g.samples.unknown].slice(0, 3).map((id) => `<a href="/reports/${id}">${id.slice(0, 8)}</a>`).join(' ')}</td></tr>`);
+    document.body.dataset.simulated = String(Date.now());
+  }
+
+  $('#copy').onclick = async () => {
+    const text = $('#policy').textContent;
+    try { await navigator.clipboard.writeText(text); } catch {
+      // Outside a secure context the clipboard API is absent: copy through a selection instead.
+      const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area); area.select(); document.execCommand('copy'); area.remove();
+    }
+    $('#copied').textContent = 'copied';
+  };
+  $('#simulate-form').onsubmit = (event) => { event.preventDefault(); $('#error').hidden = true; simulate().catch(showError); };
+  $('#disposition').onchange = () => suggest().catch(showError);
+  function onWindow(next) { windowName = next; setWindowLinks(windowName, onWindow); suggest().catch(showError); }
+  setWindowLinks(windowName, onWindow);
+  await suggest().catch(showError);
+}
+
 function loginPage() {
   $('#return').value = params().get('return') || '/';
   $('#failed').hidden = !params().has('failed');
 }
 
-const pages = { apps: appsPage, app: appPage, search: searchPage, report: reportPage, login: loginPage };
+const pages = { apps: appsPage, app: appPage, search: searchPage, report: reportPage, policy: policyPage, login: loginPage };
 Promise.resolve(pages[document.body.dataset.page]?.()).catch((error) => console.error(error));
