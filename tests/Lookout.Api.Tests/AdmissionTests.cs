@@ -209,6 +209,8 @@ public sealed class AdmissionStorageTests
         public Task<IReadOnlyList<Lookout.Grains.Counting.BucketRow>> GetBucketsAsync(string app, string dimension, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Grains.Counting.BucketRow>>();
         public Task<IReadOnlyList<Lookout.Silo.Storage.StoredReport>> SearchAsync(Lookout.Silo.Search.SearchRequest request, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Silo.Storage.StoredReport>>();
         public Task<Lookout.Silo.Storage.StoredReport?> GetReportAsync(Guid id, CancellationToken cancellationToken) => Away<Lookout.Silo.Storage.StoredReport?>();
+        public Task<IReadOnlyList<Lookout.Grains.Policy.PolicyReport>> GetPolicyReportsAsync(string app, DateTimeOffset since, DateTimeOffset until, Lookout.Silo.Storage.PolicyCursor before, string? disposition, int limit, CancellationToken cancellationToken) => Away<IReadOnlyList<Lookout.Grains.Policy.PolicyReport>>();
+        public Task<string?> GetNewestPolicyAsync(string app, DateTimeOffset since, DateTimeOffset until, string? disposition, CancellationToken cancellationToken) => Away<string?>();
         public Task PingAsync(CancellationToken cancellationToken) => Away<bool>();
     }
 

@@ -14,6 +14,12 @@ using OpenTelemetry.Trace;
 
 namespace Lookout.Api.Tests;
 
+// OpenTelemetry listens to meters by name, and every host in this process names its meters alike: the metrics
+// tests run alone, after the parallel ones, so no other test's requests are counted in their scrapes.
+[CollectionDefinition("metrics", DisableParallelization = true)]
+public sealed class MetricsCollection;
+
+[Collection("metrics")]
 public sealed partial class OperationsTests
 {
     private const string Token = "s3cret-token-0123456789";
@@ -55,20 +61,20 @@ public sealed partial class OperationsTests
         using var factory = LookoutFactory.Sqlite(folder.File("metrics.db"), new Dictionary<string, string> { ["Lookout:Ingest:MaxBodyBytes"] = "2048" });
         using var client = factory.CreateClient();
 
-        // The first report makes "shop" known: a refusal for an id with nothing stored counts under "_unknown".
-        using (var signal = await client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://shop.example/", "https://cdn.example/a.js", "script-src")))
+        // The first report makes "ops-metrics" known: a refusal for an id with nothing stored counts under "_unknown".
+        using (var signal = await client.PostReportAsync("/r/ops-metrics", HttpHelpers.Csp("https://shop.example/", "https://cdn.example/a.js", "script-src")))
             Assert.Equal(HttpStatusCode.NoContent, signal.StatusCode);
-        using (var tooLarge = await client.PostReportAsync("/r/shop", new string('x', 4096)))
+        using (var tooLarge = await client.PostReportAsync("/r/ops-metrics", new string('x', 4096)))
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
-        using (var noise = await client.PostReportAsync("/r/shop", HttpHelpers.Csp("https://shop.example/", "chrome-extension://abcdefgh/inject.js", "script-src")))
+        using (var noise = await client.PostReportAsync("/r/ops-metrics", HttpHelpers.Csp("https://shop.example/", "chrome-extension://abcdefgh/inject.js", "script-src")))
             Assert.Equal(HttpStatusCode.NoContent, noise.StatusCode);
 
         var samples = await ScrapeAsync(client);
-        Assert.Equal(1, Value(samples, "lookout_reports_dropped_total", ("app", "shop"), ("reason", "rejected:too_large")));
-        Assert.Equal(1, Value(samples, "lookout_reports_noise_total", ("app", "shop"), ("reason", "browser_extension")));
+        Assert.Equal(1, Value(samples, "lookout_reports_dropped_total", ("app", "ops-metrics"), ("reason", "rejected:too_large")));
+        Assert.Equal(1, Value(samples, "lookout_reports_noise_total", ("app", "ops-metrics"), ("reason", "browser_extension")));
         // Noise is stored too; the 413's body was never read as reports.
-        Assert.Equal(2, Value(samples, "lookout_reports_stored_total", ("app", "shop")));
-        Assert.Equal(2, Value(samples, "lookout_reports_received_total", ("app", "shop")));
+        Assert.Equal(2, Value(samples, "lookout_reports_stored_total", ("app", "ops-metrics")));
+        Assert.Equal(2, Value(samples, "lookout_reports_received_total", ("app", "ops-metrics")));
         Assert.Equal(0, Value(samples, "lookout_grains_pending_reports"));
         Assert.True(Value(samples, "lookout_commit_reports_count", ("outcome", "committed")) >= 1);
         Assert.True(Value(samples, "lookout_commit_duration_seconds_count", ("outcome", "committed")) >= 1);
@@ -79,7 +85,7 @@ public sealed partial class OperationsTests
         Assert.Contains(samples, s => s.Name.StartsWith("orleans_", StringComparison.Ordinal));
 
         // The same numbers as the read API's counters.
-        var counts = await client.GetJsonAsync("/api/apps/shop/counts");
+        var counts = await client.GetJsonAsync("/api/apps/ops-metrics/counts");
         Assert.Equal(1, counts.Count("dropped", "rejected:too_large"));
         Assert.Equal(1, counts.Count("noise_reason", "browser_extension"));
     }

@@ -93,7 +93,7 @@ public static class PolicyEndpoints
             if (!await reader.AppExistsAsync(app, slot.Token)) return NoSuchApp();
             var coverage = await scan.RunAsync(app, window, disposition, limit, r => simulator.Add(r), slot);
             var s = simulator.Build();
-            return TypedResults.Ok(new SimulateResponse(app, simulator.Parsed, s.Reports, s.Allowed, s.StillBlocked, s.Unknown, s.ByDirective, s.ByGroup, s.Groups,
+            return TypedResults.Ok(new SimulateResponse(app, simulator.Parsed, simulator.Unrecognized, s.Reports, s.Allowed, s.StillBlocked, s.Unknown, s.ByDirective, s.ByGroup, s.Groups,
                 s.Samples, s.SamplesByVerdict, s.UnknownReasons, s.Noise, s.NotCsp, coverage));
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)

@@ -30,6 +30,7 @@ public sealed record SimulateRequest(string? Policy, string? Since = null, strin
 /// <summary><c>POST /api/apps/{app}/policy/simulate</c>.</summary>
 /// <param name="App">Application.</param>
 /// <param name="Policy">The draft as Lookout parsed it (invalid tokens and repeated directives dropped, as browsers drop them).</param>
+/// <param name="Unrecognized">Directive names in the draft no browser reads (a typo, most likely): browsers ignore them, so does the replay.</param>
 /// <param name="Reports">Non-noise CSP reports replayed.</param>
 /// <param name="Allowed">Reports the draft allows: it newly allows what the original policy blocked.</param>
 /// <param name="StillBlocked">Reports the draft blocks too: enforced, it would break these.</param>
@@ -43,7 +44,7 @@ public sealed record SimulateRequest(string? Policy, string? Since = null, strin
 /// <param name="Noise">Noise reports, not replayed.</param>
 /// <param name="NotCsp">Reports without a directive, not replayed.</param>
 /// <param name="Coverage">What part of the window was replayed.</param>
-public sealed record SimulateResponse(string App, string Policy, long Reports, long Allowed, long StillBlocked, long Unknown,
+public sealed record SimulateResponse(string App, string Policy, IReadOnlyList<string> Unrecognized, long Reports, long Allowed, long StillBlocked, long Unknown,
     IReadOnlyDictionary<string, VerdictCounts> ByDirective, IReadOnlyList<SimulationGroup> ByGroup, int Groups, IReadOnlyList<Guid> Samples,
     IReadOnlyDictionary<string, IReadOnlyList<Guid>> SamplesByVerdict, IReadOnlyDictionary<string, long> UnknownReasons, NoiseSummary Noise, long NotCsp,
     ScanCoverage Coverage);

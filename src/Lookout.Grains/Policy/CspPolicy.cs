@@ -82,6 +82,20 @@ public sealed class CspPolicy
     public static IReadOnlyList<CspPolicy> ParseList(string? serialized)
         => [.. (serialized ?? "").Split(',').Select(Parse).Where(p => p.Directives.Count > 0)];
 
+    /// <summary>Directive names some browser reads (CSP3, Trusted Types, and the deprecated ones still
+    /// served). A draft whose every name is missing here is a typo, not a policy.</summary>
+    public static IReadOnlySet<string> KnownDirectives { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "default-src", "script-src", "script-src-elem", "script-src-attr", "style-src", "style-src-elem", "style-src-attr",
+        "img-src", "font-src", "connect-src", "media-src", "object-src", "frame-src", "child-src", "worker-src",
+        "manifest-src", "prefetch-src", "fenced-frame-src", "base-uri", "form-action", "frame-ancestors", "navigate-to",
+        "sandbox", "upgrade-insecure-requests", "block-all-mixed-content", "report-uri", "report-to",
+        "require-trusted-types-for", "trusted-types", "require-sri-for", "plugin-types", "webrtc", "referrer", "reflected-xss",
+    };
+
+    /// <summary>Names of this policy's directives that no browser reads (kept, ignored by browsers).</summary>
+    public IEnumerable<string> Unrecognized => Directives.Select(d => d.Name).Where(n => !KnownDirectives.Contains(n));
+
     /// <summary>The policy serialized: directives joined with <c>"; "</c>.</summary>
     public override string ToString() => string.Join("; ", Directives);
 

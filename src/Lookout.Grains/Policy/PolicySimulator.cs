@@ -33,8 +33,11 @@ public sealed class PolicySimulator
         _draft = CspPolicy.ParseList(draft);
     }
 
-    /// <summary>Whether the draft has at least one directive.</summary>
-    public bool HasDirectives => _draft.Count > 0;
+    /// <summary>Whether the draft has at least one directive a browser reads.</summary>
+    public bool HasDirectives => _draft.Any(p => p.Directives.Any(d => CspPolicy.KnownDirectives.Contains(d.Name)));
+
+    /// <summary>Directive names of the draft no browser reads (typos, most likely), in order, once each.</summary>
+    public IReadOnlyList<string> Unrecognized => [.. _draft.SelectMany(p => p.Unrecognized).Distinct(StringComparer.Ordinal)];
 
     /// <summary>The draft as parsed, serialized.</summary>
     public string Parsed => string.Join(", ", _draft);

@@ -2,6 +2,7 @@
 using Lookout.Grains.Applications;
 using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
+using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Storage;
 using Lookout.Silo.Storage;
 
@@ -136,6 +137,53 @@ public abstract class StorageContractTests
         Assert.Equal(15, seen.Count);
         Assert.Equal(15, seen.Distinct().Count());
         Assert.Equal(seen.OrderByDescending(g => g.ToString("D"), StringComparer.Ordinal), seen);
+    }
+
+    [SkippableFact]
+    public async Task Policy_pages_read_every_csp_report_newest_first_and_the_newest_policy()
+    {
+        await using var store = await CreateAsync();
+        for (var i = 0; i < 3; i++) await store.Journal.CommitAsync(Batch("p", Reports.Mixed(Hour12.AddMinutes(i))), CancellationToken.None);
+        const string policy = "default-src 'self'; script-src 'self' https://a.example";
+        var json = $$$"""{"csp-report":{"document-uri":"https://shop.example/x","blocked-uri":"https://b.example/s.js","effective-directive":"script-src-elem","disposition":"report","original-policy":"{{{policy}}}"}}""";
+        var reportOnly = Assert.Single(ReportPipeline.Process(System.Text.Encoding.UTF8.GetBytes(json), new IngestContext(Hour13), NormalizationOptions.Default).Reports);
+        var reportOnlyBatch = Batch("p", [reportOnly]);
+        await store.Journal.CommitAsync(reportOnlyBatch, CancellationToken.None);
+        var reportOnlyId = reportOnlyBatch.Reports[0].Id;
+        await store.Journal.CommitAsync(Batch("other", Reports.Mixed(Hour12)), CancellationToken.None);
+
+        async Task<List<Lookout.Grains.Policy.PolicyReport>> ReadAll(string? disposition, DateTimeOffset until)
+        {
+            var all = new List<Lookout.Grains.Policy.PolicyReport>();
+            var cursor = PolicyCursor.Start(until);
+            while (true)
+            {
+                var page = await store.Reader.GetPolicyReportsAsync("p", WindowStart, until, cursor, disposition, 4, CancellationToken.None);
+                all.AddRange(page);
+                if (page.Count < 4) return all;
+                cursor = new PolicyCursor(page[^1].ReceivedAt, page[^1].Id);
+            }
+        }
+
+        // Three mixed batches hold four CSP reports each (one of them noise) and a NEL report; the report-only one is newest.
+        var every = await ReadAll(null, WindowEnd);
+        Assert.Equal(13, every.Count);
+        Assert.Equal(13, every.Select(r => r.Id).Distinct().Count());
+        Assert.Equal(every.Select(r => r.ReceivedAt).OrderDescending(), every.Select(r => r.ReceivedAt));
+        Assert.Equal(3, every.Count(r => r.NoiseReason == "browser_extension"));
+        var newest = every[0];
+        Assert.Equal((reportOnlyId, "script-src-elem", "https://b.example/s.js", "b.example", "https://shop.example/x", "/x", "report"),
+            (newest.Id, newest.Directive, newest.Blocked, newest.BlockedHost, newest.DocumentUrl, newest.Path, newest.Disposition));
+        var evil = every.First(r => r.BlockedHost == "cdn.evil.example");
+        Assert.Equal(("script-src-elem", "/cart", "enforce", "unauthorized_host"), (evil.Directive, evil.Path, evil.Disposition, evil.Classification));
+
+        Assert.Equal([reportOnlyId], (await ReadAll("report", WindowEnd)).Select(r => r.Id));
+        Assert.Equal(12, (await ReadAll("enforce", WindowEnd)).Count);
+        Assert.Equal(12, (await ReadAll(null, Hour13)).Count);
+
+        Assert.Equal(policy, await store.Reader.GetNewestPolicyAsync("p", WindowStart, WindowEnd, null, CancellationToken.None));
+        Assert.Null(await store.Reader.GetNewestPolicyAsync("p", WindowStart, WindowEnd, "enforce", CancellationToken.None));
+        Assert.Null(await store.Reader.GetNewestPolicyAsync("p", WindowStart, Hour13, null, CancellationToken.None));
     }
 
     [SkippableFact]

@@ -277,6 +277,8 @@ async function policyPage() {
     $('#sim-unknown').textContent = fmt(r.unknown);
     const reasons = Object.entries(r.unknown_reasons).map(([k, v]) => `${k.replaceAll('_', ' ')} ${fmt(v)}`).join(', ');
     $('#sim-coverage').textContent = coverage(r.coverage) + (reasons ? `; unknown because: ${reasons}` : '');
+    $('#sim-unrecognized').hidden = r.unrecognized.length === 0;
+    $('#sim-unrecognized').textContent = `Browsers ignore these directives (a typo?): ${r.unrecognized.join(', ')}`;
     rows($('#by-group'), r.by_group, (g) => `<tr data-blocked="${esc(g.blocked)}"><td>${esc(g.directive)}</td><td><a href="${search(`effective_directive:${g.directive} ` + (g.blocked.includes('.') ? `blocked_host:${g.blocked}` : ''))}">${esc(g.blocked)}</a></td>` +
       `<td class="num">${fmt(g.allowed)}</td><td class="num still-blocked">${fmt(g.still_blocked)}</td><td class="num">${fmt(g.unknown)}</td>` +
       `<td>${[...g.samples.still_blocked, ...g.samples.unknown].slice(0, 3).map((id) => `<a href="/reports/${id}">${id.slice(0, 8)}</a>`).join(' ')}</td></tr>`);
