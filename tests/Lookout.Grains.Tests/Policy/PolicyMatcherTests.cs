@@ -79,6 +79,22 @@ public sealed class PolicyMatcherTests
         Assert.Equal((verdict, reason), (decision.Verdict, decision.Reason));
     }
 
+    // docs/POLICY.md's example table, word for word: the documentation stays true.
+    [Theory]
+    [InlineData("script-src-elem", "https://cdn.example/js/app.js", Verdict.Allowed, "matched", "https://cdn.example/js/")]
+    [InlineData("script-src-elem", "https://cdn.example/other.js", Verdict.Blocked, "no_match", null)]
+    [InlineData("script-src-elem", "https://cdn.example", Verdict.Unknown, "path_unknown", null)]
+    [InlineData("img-src", "https://shop.example/logo.png", Verdict.Allowed, "matched", "'self'")]
+    [InlineData("script-src-elem", "inline", Verdict.Blocked, "inline_blocked", null)]
+    [InlineData("frame-ancestors", "https://evil.example", Verdict.Allowed, "no_directive", null)]
+    public void The_documented_examples_hold(string directive, string blocked, Verdict verdict, string reason, string? source)
+    {
+        var policy = CspPolicy.ParseList("default-src 'self'; script-src 'self' https://cdn.example/js/");
+        var decision = PolicyMatcher.Decide(policy, new PolicyViolation(directive, blocked, "https://shop.example/"));
+        Assert.Equal((verdict, reason), (decision.Verdict, decision.Reason));
+        if (source is not null) Assert.Equal(source, decision.Source);
+    }
+
     [Fact]
     public void Self_without_the_page_url_is_unknown()
     {

@@ -8,18 +8,24 @@ namespace Lookout.Silo.Storage.Sqlite;
 
 internal sealed partial class SqliteStorage
 {
-    // Walks the primary key (app, received_at, id) backwards, one bounded range per page.
+    // Walks the primary key (app, received_at, id) backwards, one bounded range per page. The upper bound is the
+    // cursor alone: given `received_at < until` as well, SQLite's planner bounds the range by that and filters
+    // the cursor row by row, so every page re-read all the newer ones (1 000 000 reports took 13 s, not 1).
     public Task<IReadOnlyList<PolicyReport>> GetPolicyReportsAsync(string app, DateTimeOffset since, DateTimeOffset until, PolicyCursor before,
         string? disposition, int limit, CancellationToken cancellationToken)
-        => QueryAsync($"""
+    {
+        var start = PolicyCursor.Start(until);
+        var cursor = before.ReceivedAt < start.ReceivedAt ? before : start;
+        return QueryAsync($"""
             select id, received_at, effective_directive, blocked_url, blocked_host, url, path, classification, disposition, noise_reason, truncated, sample
             from lookout_reports
-            where app = $p0 and received_at >= $p1 and received_at < $p2 and (received_at, id) < ($p3, $p4) and type = '{ReportTypes.CspViolation}'
-                and ($p5 = '' or disposition = $p5)
+            where app = $p0 and received_at >= $p1 and (received_at, id) < ($p2, $p3) and type = '{ReportTypes.CspViolation}'
+                and ($p4 = '' or disposition = $p4)
             order by received_at desc, id desc
             limit {limit}
-            """, [app, Millis(since), Millis(until), Millis(before.ReceivedAt), IdText(before.Id), disposition ?? ""],
+            """, [app, Millis(since), Millis(cursor.ReceivedAt), IdText(cursor.Id), disposition ?? ""],
             MapPolicyReport, cancellationToken);
+    }
 
     public async Task<string?> GetNewestPolicyAsync(string app, DateTimeOffset since, DateTimeOffset until, string? disposition, CancellationToken cancellationToken)
     {
