@@ -116,16 +116,7 @@ internal static class PolicyCost
             });
         }
         var server = postgres ?? throw new InvalidOperationException("Set LOOKOUT_BENCH_POSTGRES (bench/policy.sh does).");
-        var database = $"lookout_policy_{size}";
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await new NpgsqlCommand($"drop database if exists {database} with (force)", admin).ExecuteNonQueryAsync();
-            await new NpgsqlCommand($"create database {database}", admin).ExecuteNonQueryAsync();
-        }
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        var store = new PostgresStorage(Lookout.Silo.SiloHostingExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
-        await store.MigrateAsync(CancellationToken.None);
+        var (store, _) = await BenchDatabase.CreateAsync(server, $"lookout_policy_{size}");
         return (store, async () => await store.DisposeAsync());
     }
 

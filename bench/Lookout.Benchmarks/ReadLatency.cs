@@ -23,18 +23,8 @@ internal static class ReadLatency
         foreach (var size in sizes)
         {
             var database = $"lookout_read_{size}";
-            await using (var admin = new NpgsqlConnection(serverConnectionString))
-            {
-                await admin.OpenAsync();
-                await new NpgsqlCommand($"drop database if exists {database} with (force)", admin).ExecuteNonQueryAsync();
-                await new NpgsqlCommand($"create database {database}", admin).ExecuteNonQueryAsync();
-            }
-            var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = database }.ConnectionString;
-            // The silo's own data source, as Lookout.Api reads: statements it runs again and again are prepared.
-            // With a plain data source (before round 5) every query was planned anew, a large part of the
-            // small queries' latency.
-            await using var store = new PostgresStorage(Lookout.Silo.SiloHostingExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
-            await store.MigrateAsync(CancellationToken.None);
+            var (created, connectionString) = await BenchDatabase.CreateAsync(serverConnectionString, database);
+            await using var store = created;
             var seeding = Stopwatch.StartNew();
             await SeedAsync(store, size);
             // A silo folds the commits' count deltas every second; seeding ran without one.

@@ -159,16 +159,7 @@ internal static class WriteCost
         public static async Task<ITarget> CreateAsync(string database)
         {
             var server = Environment.GetEnvironmentVariable("LOOKOUT_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set LOOKOUT_BENCH_POSTGRES (bench/write.sh does).");
-            await using (var admin = new NpgsqlConnection(server))
-            {
-                await admin.OpenAsync();
-                await new NpgsqlCommand($"drop database if exists {database} with (force)", admin).ExecuteNonQueryAsync();
-                await new NpgsqlCommand($"create database {database}", admin).ExecuteNonQueryAsync();
-            }
-            var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-            // The silo's own data source (statements prepared after first use), as Lookout.Api runs it.
-            var store = new PostgresStorage(Lookout.Silo.SiloHostingExtensions.PostgresDataSource(connectionString), NullLogger<PostgresStorage>.Instance);
-            await store.MigrateAsync(CancellationToken.None);
+            var (store, connectionString) = await BenchDatabase.CreateAsync(server, database);
             return new PostgresTarget(connectionString, store);
         }
 

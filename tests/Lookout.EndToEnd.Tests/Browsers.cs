@@ -17,6 +17,16 @@ public static class Browsers
         Skip.If(true, $"{path} is not installed; ./test.sh installs it.");
     }
 
+    /// <summary>Debian's Chromium under Playwright, headless, without the background traffic that would
+    /// slow a test down (updates, sync, QUIC probes): how the dashboard tests drive pages.</summary>
+    public static Task<Microsoft.Playwright.IBrowser> LaunchPlaywrightChromiumAsync(Microsoft.Playwright.IPlaywright playwright)
+        => playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+
     /// <summary>A running browser showing <paramref name="url"/>; disposing it ends it and its profile.</summary>
     public sealed class Session : IDisposable
     {

@@ -36,12 +36,7 @@ public sealed class DashboardScaleTests(EndToEndFixture fixture)
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Browsers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await Browsers.LaunchPlaywrightChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
         var apiRequests = new List<string>();
         page.Request += (_, request) => { if (request.Url.Contains("/api/", StringComparison.Ordinal)) lock (apiRequests) apiRequests.Add(request.Url); };

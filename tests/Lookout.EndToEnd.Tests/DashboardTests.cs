@@ -64,12 +64,7 @@ public sealed class DashboardTests(EndToEndFixture fixture)
         using (var anonymous = await http.GetAsync("/api/apps")) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Browsers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await Browsers.LaunchPlaywrightChromiumAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         var page = await context.NewPageAsync();
         var errors = new List<string>();
