@@ -1,6 +1,8 @@
 // One call that configures storage, the Orleans silo (clustering, grain storage, membership timings) and
 // the silo's background jobs.
 using Lookout.Grains.Applications;
+using Lookout.Grains.Groups;
+using Lookout.Silo.Alerts;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
 using Lookout.Grains.Telemetry;
@@ -59,6 +61,18 @@ public static class SiloHostingExtensions
             .Validate(o => o.DailyReports >= 0 && o.Apps.Values.All(v => v >= 0), "Lookout:Quota limits must be 0 (off) or positive.")
             .ValidateOnStart();
 
+        services.AddOptions<GroupOptions>().BindConfiguration("Lookout:Groups")
+            .Validate(o => o.MaxPerApplication >= 1, "Lookout:Groups:MaxPerApplication must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<AlertOptions>().BindConfiguration("Lookout:Alerts")
+            .Validate(o => o.SpikeFactor > 0 && o.SpikeFloor >= 1, "Lookout:Alerts:SpikeFactor must be positive and SpikeFloor at least 1.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.CoalesceWindow >= TimeSpan.Zero && o.MaxEventsPerMessage >= 1
+                && o.AttemptTimeout > TimeSpan.Zero && o.FirstRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.FirstRetryDelay && o.RetryFor >= TimeSpan.Zero,
+                "Lookout:Alerts intervals must be positive (MaxRetryDelay at least FirstRetryDelay) and MaxEventsPerMessage at least 1.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.DashboardUrl) || Uri.TryCreate(o.DashboardUrl, UriKind.Absolute, out _),
+                "Lookout:Alerts:DashboardUrl must be an absolute URL.")
+            .ValidateOnStart();
+
         services.AddOptions<MetricsOptions>().BindConfiguration("Lookout:Metrics")
             .Validate(o => o.AppLabels >= 0, "Lookout:Metrics:AppLabels must be 0 or more.")
             .Validate(o => o.ScraperAddresses.All(a => MetricsOptions.TryParseNetwork(a, out _)),
@@ -79,6 +93,9 @@ public static class SiloHostingExtensions
         services.AddSingleton<IReportReader>(sp => (IReportReader)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IStorageAdmin>(sp => (IStorageAdmin)sp.GetRequiredService<StorageBackend>().Instance);
         services.AddSingleton<IKeyStore>(sp => (IKeyStore)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IGroupStore>(sp => (IGroupStore)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<IWebhookStore>(sp => (IWebhookStore)sp.GetRequiredService<StorageBackend>().Instance);
+        services.AddSingleton<ClientHashes>();
 
         if (!hostSilo) return builder;
         // Before the silo: its ADO.NET providers read their queries from the migrated database when they start.
@@ -97,6 +114,7 @@ public static class SiloHostingExtensions
             .ValidateOnStart();
         services.AddHostedService<RetentionService>();
         services.AddHostedService<CountFoldService>();
+        services.AddHostedService<WebhookDispatcher>();
         return builder;
     }
 

@@ -1,6 +1,7 @@
 // The Api project's one Add… and one Map… extension.
 using System.Text.Json;
 using Lookout.Api.Access;
+using Lookout.Api.Groups;
 using Lookout.Api.Ingest;
 using Lookout.Api.Policy;
 using Lookout.Api.Read;
@@ -67,6 +68,7 @@ public static class ApiExtensions
         app.MapIngestEndpoints();
         app.MapReadEndpoints();
         app.MapPolicyEndpoints();
+        app.MapGroupEndpoints();
         app.MapHealthEndpoints();
         app.MapLoginEndpoints();
         app.MapDashboard();

@@ -2,6 +2,7 @@
 using System.Buffers;
 using System.Globalization;
 using Lookout.Grains.Applications;
+using Lookout.Silo.Alerts;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Grains.Reports.Parsing;
@@ -186,7 +187,9 @@ public static class IngestEndpoints
         {
             // Items of a batch that were not reports are counted; their siblings are stored.
             if (result.RejectedEntries > 0) await grain.RecordDroppedAsync(DroppedReason("not_a_report"), result.RejectedEntries, now).Bounded(cluster);
-            await grain.AcceptAsync(result.Reports).Bounded(cluster);
+            // Only a salted hash of the address reaches the grain, for the groups' distinct-clients estimate.
+            var clientHash = await services.GetRequiredService<ClientHashes>().HashAsync(client, http.RequestAborted);
+            await grain.AcceptAsync(result.Reports, clientHash).Bounded(cluster);
         }
         catch (Exception ex) when (GrainCalls.IsUnavailable(ex))
         {

@@ -62,21 +62,8 @@ public static class PolicyEndpoints
     public static Task<IResult> SimulateAsync(string app, HttpRequest request, IReportReader reader, PolicyScan scan, SearchLimits limits,
         TimeProvider time, CancellationToken aborted) => ReadEndpoints.Guard(async () =>
     {
-        if (!request.HasJsonContentType())
-            return Problems.Of(415, "Unsupported media type", "Send the draft as application/json: {\"policy\":\"…\"}.", "unsupported_media_type");
-        if (request.ContentLength > PolicyOptions.MaxBodyBytes) return TooLarge();
-        var body = new MemoryStream();
-        await request.Body.CopyToAsync(new LimitedStream(body, PolicyOptions.MaxBodyBytes), aborted);
-        if (body.Length > PolicyOptions.MaxBodyBytes) return TooLarge();
-        SimulateRequest? draft;
-        try
-        {
-            draft = JsonSerializer.Deserialize<SimulateRequest>(body.GetBuffer().AsSpan(0, (int)body.Length), BodyOptions);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.Of(400, "Invalid JSON", ex.Message, "invalid_json");
-        }
+        var (draft, bad) = await JsonBodies.ReadAsync<SimulateRequest>(request, PolicyOptions.MaxBodyBytes, "{\"policy\":\"…\"}", aborted);
+        if (bad is not null) return bad;
         if (draft?.Policy is not { } text || string.IsNullOrWhiteSpace(text))
             return Problems.Of(400, "Invalid policy", "'policy' is required: the draft Content-Security-Policy header value.", "invalid_policy");
         if (text.Length > PolicyOptions.MaxPolicyLength)
@@ -101,8 +88,6 @@ public static class PolicyEndpoints
             return limits.TimedOut();
         }
     });
-
-    private static readonly JsonSerializerOptions BodyOptions = new() { PropertyNameCaseInsensitive = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private static bool Read(string app, string? since, string? until, string? dispositionText, string? limitText, PolicyOptions options, TimeProvider time,
         out TimeWindow window, out string? disposition, out int limit, out IResult problem)
@@ -139,32 +124,4 @@ public static class PolicyEndpoints
     }
 
     private static IResult NoSuchApp() => Problems.Of(404, "No such application", "No report of this application is stored.", "not_found");
-
-    private static IResult TooLarge() => Problems.Of(413, "Request body too large", $"The body may be at most {PolicyOptions.MaxBodyBytes} bytes.", "too_large");
-
-    // Copies at most one byte past the cap, so an oversized body is told apart without reading all of it.
-    private sealed class LimitedStream(MemoryStream inner, int cap) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            var room = cap + 1 - (int)inner.Length;
-            if (room <= 0) throw new IOException("too large");
-            inner.Write(buffer[..Math.Min(room, buffer.Length)]);
-        }
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-    }
 }

@@ -330,7 +330,7 @@ public static class ReadEndpoints
         return new ReportItem(stored.Id.ToString("D"), r.ReceivedAt.UtcDateTime, r.GeneratedAt.UtcDateTime, stored.App, r.Type, r.Url, r.ReportHost, r.Path,
             r.Referrer, r.BlockedUrl, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective, r.Disposition, r.Classification,
             r.Noise, r.NoiseReason, r.NoiseDryRun, r.StatusCode, r.SourceFile, r.LineNumber, r.ColumnNumber, r.Sample, r.Browser,
-            r.BrowserMajor, r.Os, r.Env, r.Release, r.Truncated, body.RootElement.Clone(), r.SamplingFraction, r.EstimatedCount);
+            r.BrowserMajor, r.Os, r.Env, r.Release, r.Truncated, body.RootElement.Clone(), r.SamplingFraction, r.EstimatedCount, stored.Group);
     }
 
     // Storage that is away answers 503 on the read side too, never 500.

@@ -58,13 +58,14 @@ public sealed record SeriesPoint(DateTime T, long Count);
 public sealed record ReportsResponse(IReadOnlyList<ReportItem> Reports, string? Next);
 
 /// <summary>A stored report as the read API shows it. <c>sampling_fraction</c> is NEL's sampling rate and
-/// <c>estimated_count</c> how many reports this one stands for (1/sampling_fraction, else 1).</summary>
+/// <c>estimated_count</c> how many reports this one stands for (1/sampling_fraction, else 1); <c>group</c> its problem
+/// group's id (null for noise).</summary>
 public sealed record ReportItem(
     string Id, DateTime ReceivedAt, DateTime GeneratedAt, string App, string Type, string? Url, string? ReportHost, string? Path, string? Referrer,
     string? BlockedUrl, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective, string Disposition,
     string? Classification, bool Noise, string? NoiseReason, string? NoiseDryRun, int? StatusCode, string? SourceFile, int? LineNumber,
     int? ColumnNumber, string? Sample, string? Browser, string? BrowserMajor, string? Os, string? Env, string? Release,
-    bool Truncated, JsonElement Body, double? SamplingFraction = null, double EstimatedCount = 1);
+    bool Truncated, JsonElement Body, double? SamplingFraction = null, double EstimatedCount = 1, string? Group = null);
 
 /// <summary><c>GET /api/apps/{app}/activation</c>: the application grain's activation.</summary>
 /// <param name="App">Application id.</param>

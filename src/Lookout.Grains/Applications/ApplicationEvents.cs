@@ -10,7 +10,16 @@ public abstract record ApplicationEvent;
 /// <param name="Id">Time-ordered id (UUIDv7 from the receipt time), unique across silos.</param>
 /// <param name="App">Application id.</param>
 /// <param name="Report">The normalized report.</param>
-public sealed record ReportAccepted(Guid Id, string App, Report Report) : ApplicationEvent;
+/// <param name="Client">Salted, daily-rotated hash of the client address for the distinct-clients sketch (0: unknown). Never stored.</param>
+/// <param name="Group">The report's problem group id (<see cref="Groups.GroupBook.Overflow"/> past the bound, null for noise):
+/// set by <see cref="ApplicationState.Apply(ReportAccepted)"/> and stored with the raw event.</param>
+public sealed record ReportAccepted(Guid Id, string App, Report Report, ulong Client = 0, string? Group = null) : ApplicationEvent;
+
+/// <summary>An operator set a group's status, and storage has it.</summary>
+/// <param name="GroupId">The group.</param>
+/// <param name="Status">One of <see cref="Groups.GroupStatuses"/>.</param>
+/// <param name="At">When.</param>
+public sealed record GroupStatusChanged(string GroupId, string Status, DateTimeOffset At) : ApplicationEvent;
 
 /// <summary>Reports for this application were not stored; only their number and reason are kept.</summary>
 /// <param name="Reason">Why, e.g. <c>rejected:malformed</c>.</param>

@@ -1,6 +1,7 @@
 // The application grain: group commit of raw events and coalesced counts, one flush in flight, and the
 // application's live hourly counts in memory.
 using Lookout.Grains.Counting;
+using Lookout.Grains.Groups;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
 using Lookout.Grains.Telemetry;
@@ -19,6 +20,9 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
 {
     private readonly IReportJournal _journal;
     private readonly ICountHistory _history;
+    private readonly IGroupStore _groupStore;
+    private readonly GroupOptions _groupOptions;
+    private readonly AlertOptions _alertOptions;
     private readonly ApplicationGrainOptions _options;
     private readonly QuotaOptions _quota;
     private readonly TimeProvider _time;
@@ -35,9 +39,13 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     private long _commitsFinished;
 
     /// <summary>Created by Orleans for each activation.</summary>
-    public ApplicationGrain(IReportJournal journal, ICountHistory history, IOptions<ApplicationGrainOptions> options,
-        IOptions<QuotaOptions> quota, TimeProvider time, LookoutMetrics metrics, ILogger<ApplicationGrain> logger)
+    public ApplicationGrain(IReportJournal journal, ICountHistory history, IGroupStore groupStore, IOptions<ApplicationGrainOptions> options,
+        IOptions<QuotaOptions> quota, IOptions<GroupOptions> groups, IOptions<AlertOptions> alerts, TimeProvider time, LookoutMetrics metrics,
+        ILogger<ApplicationGrain> logger)
     {
+        _groupStore = groupStore;
+        _groupOptions = groups.Value;
+        _alertOptions = alerts.Value;
         _logger = logger;
         _metrics = metrics;
         _journal = journal;
@@ -54,7 +62,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     /// is; then reconciles on a timer.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _state = new ApplicationState { App = App };
+        _state = new ApplicationState { App = App, Groups = new GroupBook(_groupOptions.MaxPerApplication), Alerts = _alertOptions };
         _quotaLimit = _quota.LimitFor(App);
         try
         {
@@ -117,7 +125,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     }
 
     /// <inheritdoc />
-    public Task AcceptAsync(IReadOnlyList<Report> reports)
+    public Task AcceptAsync(IReadOnlyList<Report> reports, ulong client = 0)
     {
         ArgumentNullException.ThrowIfNull(reports);
         if (reports.Count == 0) return Task.CompletedTask;
@@ -135,7 +143,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         for (var i = 0; i < take; i++)
         {
             var report = reports[i];
-            _state.Apply(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), app, report));
+            _state.Apply(new ReportAccepted(Guid.CreateVersion7(report.ReceivedAt), app, report, client));
         }
         _metrics.Pending(take);
         var committed = _pendingCommitted.Task;
@@ -161,6 +169,51 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     /// <inheritdoc />
     public Task<IReadOnlyList<BucketRow>?> GetBucketsAsync(string dimension, DateTimeOffset since, DateTimeOffset until)
         => Task.FromResult(_state.Live is { } live && live.Covers(since) ? live.Hours(dimension, since, until) : null);
+
+    /// <inheritdoc />
+    public Task<GroupPage> GetGroupsAsync(GroupQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var now = _time.GetUtcNow();
+        var matching = _state.Groups.Views(now).Where(g =>
+            (query.Status is null || g.Status == query.Status)
+            && (query.Since is not { } since || g.LastSeen >= since)
+            && (string.IsNullOrEmpty(query.Text) || g.Title.Contains(query.Text, StringComparison.OrdinalIgnoreCase)));
+        // Ignored groups sort last whatever the order; ties break on the id so pages never overlap.
+        var ordered = matching.OrderBy(g => g.Status == GroupStatuses.Ignored);
+        ordered = query.Sort switch
+        {
+            "count" => ordered.ThenByDescending(g => g.Count),
+            "first_seen" => ordered.ThenByDescending(g => g.FirstSeen),
+            _ => ordered.ThenByDescending(g => g.LastSeen),
+        };
+        var all = ordered.ThenBy(g => g.Id, StringComparer.Ordinal).ToList();
+        var page = all.Skip(query.Offset).Take(query.Limit).ToList();
+        int? next = query.Offset + page.Count < all.Count ? query.Offset + page.Count : null;
+        return Task.FromResult(new GroupPage(page, next, all.Count, _state.Groups.Count, _groupOptions.MaxPerApplication));
+    }
+
+    /// <inheritdoc />
+    public Task<GroupView?> GetGroupAsync(string groupId) => Task.FromResult(_state.Groups.View(groupId, _time.GetUtcNow()));
+
+    /// <inheritdoc />
+    public async Task<GroupView?> SetGroupStatusAsync(string groupId, string status)
+    {
+        if (!GroupStatuses.IsValid(status)) throw new ArgumentException($"'{status}' is not a group status.", nameof(status));
+        if (!_state.Groups.Contains(groupId)) return null;
+        var at = _time.GetUtcNow();
+        var app = App;
+        try
+        {
+            if (!await Task.Run(() => _groupStore.SetGroupStatusAsync(app, groupId, status, at, CancellationToken.None))) return null;
+        }
+        catch (StorageUnavailableException ex)
+        {
+            throw Portable(ex);
+        }
+        _state.Apply(new GroupStatusChanged(groupId, status, at));
+        return _state.Groups.View(groupId, at);
+    }
 
     /// <inheritdoc />
     public Task<ApplicationGrainStatus> GetStatusAsync()

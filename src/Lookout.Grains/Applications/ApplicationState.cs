@@ -1,5 +1,6 @@
 // State of an application grain activation, changed only by Apply.
 using Lookout.Grains.Counting;
+using Lookout.Grains.Groups;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Storage;
 
@@ -13,9 +14,14 @@ public sealed class ApplicationState
 {
     private List<ReportAccepted> _pending = [];
     private Dictionary<CountKey, long> _pendingDeltas = [];
+    private List<AlertEvent> _pendingAlerts = [];
 
     /// <summary>The application id.</summary>
     public required string App { get; init; }
+    /// <summary>The application's problem groups.</summary>
+    public GroupBook Groups { get; init; } = new(GroupOptions.DefaultMaxPerApplication);
+    /// <summary>Spike thresholds.</summary>
+    public AlertOptions Alerts { get; init; } = new();
     /// <summary>Reports waiting for the next flush.</summary>
     public IReadOnlyList<ReportAccepted> Pending => _pending;
     /// <summary>The batch being committed, or null.</summary>
@@ -41,6 +47,7 @@ public sealed class ApplicationState
         var live = new LiveCounts(e.ValuesPerHour, e.Horizon);
         foreach (var counter in e.History.Counters) live.Add(counter.Key, counter.Count);
         Live = live;
+        Groups.Load(e.History.Groups ?? [], e.History.Counters);
         Ledger = e.History.Ledger;
         Uncertain = false;
         Recoveries++;
@@ -52,15 +59,20 @@ public sealed class ApplicationState
     /// <summary>Moves the live window forward.</summary>
     public void Apply(LiveWindowMoved e) => Live?.Trim(e.Horizon);
 
-    /// <summary>Queues a report and adds its counters to the pending deltas.</summary>
+    /// <summary>Queues a report, puts it in its problem group (raising the group's alerts) and adds its counters
+    /// to the pending deltas.</summary>
     public void Apply(ReportAccepted e)
     {
-        _pending.Add(e);
         var r = e.Report;
+        var group = ProblemGroups.Of(r) is { } key ? Groups.Accept(App, r, key, e.Client, Alerts, _pendingAlerts) : null;
+        _pending.Add(group is null ? e : e with { Group = group });
         CountRules.AddTo(new CountSource(r.ReceivedAt, r.Type, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective,
-            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun, r.SamplingFraction), _pendingDeltas);
+            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun, r.SamplingFraction, group), _pendingDeltas);
         Accepted++;
     }
+
+    /// <summary>Applies an operator's status change that storage already holds.</summary>
+    public void Apply(GroupStatusChanged e) => Groups.SetStatus(e.GroupId, e.Status, e.At);
 
     /// <summary>Whether anything waits for the next flush (reports or count-only deltas).</summary>
     public bool HasPending => _pending.Count > 0 || _pendingDeltas.Count > 0;
@@ -80,9 +92,10 @@ public sealed class ApplicationState
     {
         var deltas = new List<CountDelta>(_pendingDeltas.Count);
         foreach (var (key, count) in _pendingDeltas) deltas.Add(new CountDelta(key, count));
-        InFlight = new CommitBatch(e.BatchId, App, _pending, deltas);
+        InFlight = new CommitBatch(e.BatchId, App, _pending, deltas) { Groups = Groups.StartFlush(), Alerts = _pendingAlerts };
         _pending = [];
         _pendingDeltas = [];
+        _pendingAlerts = [];
     }
 
     /// <summary>Clears the in-flight batch as committed.</summary>
@@ -97,6 +110,7 @@ public sealed class ApplicationState
         long noise = 0;
         foreach (var r in InFlight.Reports) if (r.Report.Noise) noise++;
         Ledger = Ledger with { Total = Ledger.Total + InFlight.Reports.Count, Noise = Ledger.Noise + noise };
+        Groups.Committed();
         InFlight = null;
     }
 
@@ -107,6 +121,7 @@ public sealed class ApplicationState
         Failed += InFlight.Reports.Count;
         // After retries the outcome is unknown: the batch may be stored. Memory is reloaded before it is trusted again.
         Uncertain = true;
+        Groups.Failed();
         InFlight = null;
     }
 }

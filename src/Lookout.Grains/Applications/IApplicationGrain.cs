@@ -1,6 +1,7 @@
 // The per-application grain: accepts normalized reports, makes them durable with their counts, and
 // answers the dashboard's live counts from memory.
 using Lookout.Grains.Counting;
+using Lookout.Grains.Groups;
 using Lookout.Grains.Reports;
 using Orleans.Concurrency;
 
@@ -18,8 +19,11 @@ public interface IApplicationGrain : IGrainWithStringKey
     /// whatever else was pending). Reports are stored and counted exactly once.</summary>
     /// <exception cref="Storage.StorageUnavailableException">Not committed; the caller should answer 503.</exception>
     /// <exception cref="GrainOverloadedException">Too much is pending already; nothing was accepted.</exception>
+    /// <param name="reports">Normalized reports of this application.</param>
+    /// <param name="client">Salted, daily-rotated hash of the sender's address, for the groups' distinct-clients
+    /// estimate (0 when unknown). Never stored as such.</param>
     [Alias("accept")]
-    Task AcceptAsync(IReadOnlyList<Report> reports);
+    Task AcceptAsync(IReadOnlyList<Report> reports, ulong client = 0);
 
     /// <summary>Counts reports that were not stored, under <c>dropped</c>/<paramref name="reason"/>. <b>Not
     /// durable on return</b>: the count rides with the next group commit, usually within milliseconds, and
@@ -39,10 +43,43 @@ public interface IApplicationGrain : IGrainWithStringKey
     [Alias("hours"), ReadOnly]
     Task<IReadOnlyList<BucketRow>?> GetBucketsAsync(string dimension, DateTimeOffset since, DateTimeOffset until);
 
+    /// <summary>A page of the application's problem groups, from memory (committed reports only).</summary>
+    [Alias("groups"), ReadOnly]
+    Task<GroupPage> GetGroupsAsync(GroupQuery query);
+
+    /// <summary>One group, or <c>null</c> when the application has no group with that id.</summary>
+    [Alias("group"), ReadOnly]
+    Task<GroupView?> GetGroupAsync(string groupId);
+
+    /// <summary>Sets a group's status (<c>open</c>, <c>resolved</c>, <c>ignored</c>). <b>Durable on return</b>.
+    /// Returns the group as it now is, or <c>null</c> when there is no such group.</summary>
+    /// <exception cref="Storage.StorageUnavailableException">Not stored; nothing changed.</exception>
+    [Alias("group-status")]
+    Task<GroupView?> SetGroupStatusAsync(string groupId, string status);
+
     /// <summary>This activation's running totals and where it lives; for diagnostics and cluster tests.</summary>
     [Alias("status"), ReadOnly]
     Task<ApplicationGrainStatus> GetStatusAsync();
 }
+
+/// <summary>Which groups to list.</summary>
+/// <param name="Status">Only this status, or null for all.</param>
+/// <param name="Text">Only groups whose title contains this (case-insensitive), or null.</param>
+/// <param name="Since">Only groups seen at or after this, or null.</param>
+/// <param name="Sort"><c>last_seen</c>, <c>count</c> or <c>first_seen</c>, newest or largest first; ignored groups sort last.</param>
+/// <param name="Offset">Groups to skip (the previous page's <c>next</c>).</param>
+/// <param name="Limit">Page size.</param>
+[GenerateSerializer, Immutable, Alias("lookout.GroupQuery")]
+public sealed record GroupQuery(string? Status, string? Text, DateTimeOffset? Since, string Sort, int Offset, int Limit);
+
+/// <summary>A page of groups.</summary>
+/// <param name="Groups">The groups.</param>
+/// <param name="Next">Offset of the next page, or null at the end.</param>
+/// <param name="Total">Groups that matched.</param>
+/// <param name="Kept">Groups the application holds.</param>
+/// <param name="Max">The bound on groups per application.</param>
+[GenerateSerializer, Immutable, Alias("lookout.GroupPage")]
+public sealed record GroupPage(IReadOnlyList<GroupView> Groups, int? Next, int Total, int Kept, int Max);
 
 /// <summary>An activation's running totals.</summary>
 /// <param name="App">Application id.</param>

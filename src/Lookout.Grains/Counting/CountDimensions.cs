@@ -35,6 +35,10 @@ public static class Dimensions
     /// error type. Stored in thousandths of a report (<see cref="CountRules.EstimatedScale"/>) so that
     /// fractions whose inverse is not whole add up without rounding; the read API divides.</summary>
     public const string Estimated = "estimated";
+    /// <summary>Problem group id (<see cref="Groups.GroupBook.Overflow"/> for reports past the group bound): the
+    /// groups' sparklines and spike baselines, recovered by the grain. Not listed by the counts endpoint (one
+    /// value per group), but readable as a dimension of the hours endpoint.</summary>
+    public const string Group = "group";
     /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
     public const string All = "all";
 
@@ -43,7 +47,7 @@ public static class Dimensions
         [Type, BlockedHost, EffectiveDirective, ViolatedDirective, Classification, ReportHost, Browser, Disposition, NoiseReason, NoiseDryRun, Dropped, Estimated];
 
     /// <summary>Every dimension that has counters, including the totals.</summary>
-    public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed];
+    public static IReadOnlyList<string> Counted { get; } = [Total, Noise, .. Listed, Group];
 }
 
 /// <summary>The fields of a report that counting reads; built from a live report or a stored row.</summary>
@@ -60,10 +64,11 @@ public static class Dimensions
 /// <param name="NoiseReason">Noise reason or null.</param>
 /// <param name="NoiseDryRun">Dry-run noise rule that matched, or null.</param>
 /// <param name="SamplingFraction">NEL's sampling fraction, or null.</param>
+/// <param name="Group">Problem group id, <see cref="Groups.GroupBook.Overflow"/>, or null (noise, or stored before groups existed).</param>
 public readonly record struct CountSource(
     DateTimeOffset ReceivedAt, string Type, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective,
     string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason,
-    string? NoiseDryRun, double? SamplingFraction = null);
+    string? NoiseDryRun, double? SamplingFraction = null, string? Group = null);
 
 /// <summary>One counter: application hour bucket, dimension and value.</summary>
 /// <param name="Bucket">Start of the hour (UTC).</param>
@@ -117,6 +122,7 @@ public static class CountRules
         Add(counts, bucket, Dimensions.ReportHost, source.ReportHost);
         Add(counts, bucket, Dimensions.Browser, BrowserLabel(source.Browser, source.BrowserMajor));
         Add(counts, bucket, Dimensions.Disposition, source.Disposition);
+        Add(counts, bucket, Dimensions.Group, source.Group);
         if (source.Type == Reports.ReportTypes.NetworkError)
             Add(counts, bucket, Dimensions.Estimated, source.Classification ?? Reports.ReportTypes.Unknown, EstimatedUnits(source.SamplingFraction));
     }

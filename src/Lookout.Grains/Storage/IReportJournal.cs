@@ -1,6 +1,7 @@
 // The port through which grains make reports durable; the silo implements it for each database.
 using Lookout.Grains.Applications;
 using Lookout.Grains.Counting;
+using Lookout.Grains.Groups;
 
 namespace Lookout.Grains.Storage;
 
@@ -9,7 +10,14 @@ namespace Lookout.Grains.Storage;
 /// <param name="App">The application every report belongs to.</param>
 /// <param name="Reports">The raw events.</param>
 /// <param name="Deltas">Counter increments, one per counter.</param>
-public sealed record CommitBatch(Guid BatchId, string App, IReadOnlyList<ReportAccepted> Reports, IReadOnlyList<CountDelta> Deltas);
+public sealed record CommitBatch(Guid BatchId, string App, IReadOnlyList<ReportAccepted> Reports, IReadOnlyList<CountDelta> Deltas)
+{
+    /// <summary>What the batch adds to each problem group it touches.</summary>
+    public IReadOnlyList<GroupDelta> Groups { get; init; } = [];
+
+    /// <summary>Alerts the batch raised; stored once per event id (a retry or a second activation adds nothing).</summary>
+    public IReadOnlyList<AlertEvent> Alerts { get; init; } = [];
+}
 
 /// <summary>Durable storage of report events and their counts.</summary>
 public interface IReportJournal
@@ -42,7 +50,8 @@ public readonly record struct AppLedger(long Total, long Noise, long Rebuilds);
 /// the deltas not folded yet) and the summary they belong to, read in one snapshot.</summary>
 /// <param name="Counters">Every counter of hours at or after the requested start.</param>
 /// <param name="Ledger">The application's summary in the same snapshot.</param>
-public sealed record CountHistory(IReadOnlyList<CountDelta> Counters, AppLedger Ledger);
+/// <param name="Groups">The application's problem groups in the same snapshot.</param>
+public sealed record CountHistory(IReadOnlyList<CountDelta> Counters, AppLedger Ledger, IReadOnlyList<StoredGroup>? Groups = null);
 
 /// <summary>Read access to the durable counters, for the application grain's recovery.</summary>
 public interface ICountHistory
@@ -55,4 +64,12 @@ public interface ICountHistory
     /// <summary>The summary of <paramref name="app"/> alone (all zero when it has none): one row, cheap.</summary>
     /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
     Task<AppLedger> GetLedgerAsync(string app, CancellationToken cancellationToken);
+}
+
+/// <summary>Writes of group statuses (an operator's resolve, ignore, reopen).</summary>
+public interface IGroupStore
+{
+    /// <summary>Sets a group's status; durable on return. False when the group is not stored.</summary>
+    /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
+    Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken);
 }

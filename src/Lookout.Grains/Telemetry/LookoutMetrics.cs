@@ -29,6 +29,9 @@ public sealed class LookoutMetrics
     private readonly Histogram<int> _commitReports;
     private readonly Histogram<double> _commitDuration;
     private readonly UpDownCounter<long> _pending;
+    private readonly Counter<long> _alerts;
+    private readonly Counter<long> _webhookAttempts;
+    private readonly Histogram<double> _webhookDuration;
 
     /// <summary>Creates the instruments on a meter owned by <paramref name="meters"/> (so each host, and each
     /// test host, has its own).</summary>
@@ -58,6 +61,28 @@ public sealed class LookoutMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10] });
         _pending = meter.CreateUpDownCounter<long>("lookout.grains.pending_reports", "{report}",
             "Reports application grains accepted and have not seen committed or failed yet.");
+        _alerts = meter.CreateCounter<long>("lookout.alerts.raised", "{alert}",
+            "Alerts (new_group, regression, spike) in committed batches, by kind; stored once per webhook that wants them.");
+        _webhookAttempts = meter.CreateCounter<long>("lookout.webhooks.attempts", "{attempt}",
+            "Webhook delivery attempts by outcome: delivered, pending (will retry) or failed (given up).");
+        _webhookDuration = meter.CreateHistogram<double>("lookout.webhooks.duration", "s",
+            "Time of one webhook delivery attempt, until the target's answer or the timeout.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+    }
+
+    /// <summary>Counts the alerts a committed batch raised.</summary>
+    public void AlertsRaised(CommitBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var alert in batch.Alerts) _alerts.Add(1, new KeyValuePair<string, object?>("kind", alert.Kind));
+    }
+
+    /// <summary>Records one webhook delivery attempt and its outcome.</summary>
+    public void WebhookAttempt(string outcome, TimeSpan elapsed)
+    {
+        var tag = new KeyValuePair<string, object?>("outcome", outcome);
+        _webhookAttempts.Add(1, tag);
+        _webhookDuration.Record(elapsed.TotalSeconds, tag);
     }
 
     /// <summary>How many applications get their own <c>app</c> label.</summary>

@@ -66,7 +66,7 @@ public static class SearchFields
     };
 
     /// <summary>Every name a query may use, for error messages.</summary>
-    public static IEnumerable<string> All => Text.Concat(Numbers).Concat(["noise", "truncated", "id", "since", "until"]).Concat(Aliases.Keys).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> All => Text.Concat(Numbers).Concat(["noise", "truncated", "id", "group", "since", "until"]).Concat(Aliases.Keys).Order(StringComparer.Ordinal);
 }
 
 internal sealed class QueryParser(string text, DateTimeOffset now)
@@ -127,7 +127,7 @@ internal sealed class QueryParser(string text, DateTimeOffset now)
             throw Error("field:value (a field name, a colon, then a value)");
         }
         if (SearchFields.Aliases.TryGetValue(field, out var canonical)) field = canonical;
-        var known = SearchFields.Text.Contains(field) || SearchFields.Numbers.Contains(field) || field is "noise" or "truncated" or "id" or "since" or "until";
+        var known = SearchFields.Text.Contains(field) || SearchFields.Numbers.Contains(field) || field is "noise" or "truncated" or "id" or "group" or "since" or "until";
         if (!known)
         {
             _pos = fieldStart;
@@ -163,6 +163,11 @@ internal sealed class QueryParser(string text, DateTimeOffset now)
         {
             _pos = valueStart;
             throw Error("a report id (UUID)");
+        }
+        if (field == "group" && !Lookout.Grains.Groups.ProblemGroups.IsId(value.ToLowerInvariant()))
+        {
+            _pos = valueStart;
+            throw Error("a group id (16 hexadecimal digits)");
         }
         group.Add(new FieldTerm(field, value, negated));
     }

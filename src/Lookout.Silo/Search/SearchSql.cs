@@ -64,6 +64,8 @@ internal static class SearchSql
                 return term.Value.Equals("true", StringComparison.OrdinalIgnoreCase) ? "(truncated)" : "(not truncated)";
             case "id":
                 return $"(id = {add(dialect.Id(Guid.Parse(term.Value, CultureInfo.InvariantCulture)))})";
+            case "group":
+                return $"(group_id = {add(term.Value.ToLowerInvariant())})";
         }
         if (SearchFields.Numbers.Contains(term.Field))
             return $"({term.Field} = {add(int.Parse(term.Value, CultureInfo.InvariantCulture))})";

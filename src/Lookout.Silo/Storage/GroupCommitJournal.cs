@@ -157,7 +157,11 @@ internal sealed class GroupCommitJournal : IReportJournal
                 throw;
             }
             metrics.Transaction(reports, Stopwatch.GetElapsedTime(started), committed: true);
-            foreach (var batch in batches) metrics.Committed(batch);
+            foreach (var batch in batches)
+            {
+                metrics.Committed(batch);
+                metrics.AlertsRaised(batch);
+            }
         }
     }
 }

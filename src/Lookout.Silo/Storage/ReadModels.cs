@@ -16,7 +16,8 @@ public sealed record AppSummary(string App, long Total, long Noise, DateTimeOffs
 /// <param name="Id">Report id (UUIDv7).</param>
 /// <param name="App">Application id.</param>
 /// <param name="Report">The normalized report.</param>
-public sealed record StoredReport(Guid Id, string App, Report Report);
+/// <param name="Group">Its problem group id (<c>(overflow)</c> past the bound; null for noise and for reports stored before groups).</param>
+public sealed record StoredReport(Guid Id, string App, Report Report, string? Group = null);
 
 /// <summary>Read side of storage. Counts and series read count tables only, never raw events.</summary>
 public interface IReportReader

@@ -13,13 +13,13 @@ internal static class ReportColumns
         app, id, received_at, type, url, report_host, path, referrer, blocked_url, blocked_host,
         effective_directive, violated_directive, disposition, classification, noise_reason, status_code,
         source_file, line_number, column_number, sample, user_agent, browser, browser_major, os, env, release,
-        age_ms, body, noise_dry_run, truncated, sampling_fraction
+        age_ms, body, noise_dry_run, truncated, sampling_fraction, group_id
         """;
 
     /// <summary>Columns counting needs; received_at first, read by the provider.</summary>
     public const string Counted = """
         received_at, type, blocked_host, effective_directive, violated_directive, classification, report_host,
-        browser, browser_major, disposition, noise_reason, noise_dry_run, sampling_fraction
+        browser, browser_major, disposition, noise_reason, noise_dry_run, sampling_fraction, group_id
         """;
 
     /// <summary>Maps a row of <see cref="Select"/>.</summary>
@@ -54,12 +54,12 @@ internal static class ReportColumns
         NoiseDryRun = Text(r, 28),
         Truncated = r.GetBoolean(29),
         SamplingFraction = r.IsDBNull(30) ? null : r.GetDouble(30),
-    });
+    }, Text(r, 31));
 
     /// <summary>Maps a row of <see cref="Counted"/>.</summary>
     public static CountSource ReadCountSource(DbDataReader r, DateTimeOffset receivedAt) => new(
         receivedAt, r.GetString(1), Text(r, 2), Text(r, 3), Text(r, 4), Text(r, 5), Text(r, 6), Text(r, 7), Text(r, 8),
-        r.GetString(9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetDouble(12));
+        r.GetString(9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetDouble(12), Text(r, 13));
 
     private static string? Text(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 

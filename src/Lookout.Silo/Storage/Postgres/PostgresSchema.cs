@@ -310,5 +310,78 @@ internal static class PostgresSchema
             -- NEL's sampling rate per report: a report stands for 1/sampling_fraction requests.
             alter table lookout_reports add column sampling_fraction double precision;
             """),
+        (11, """
+            -- Problem groups (issue 15). Every stored non-noise report names its group; the groups are the
+            -- grains' projection, written in the same transaction as the reports.
+            alter table lookout_reports add column group_id text;
+            create table lookout_groups (
+                app text not null,
+                group_id text not null,
+                type text not null,
+                key json not null,
+                title text not null,
+                first_seen timestamptz not null,
+                last_seen timestamptz not null,
+                count bigint not null,
+                status text not null,
+                status_at timestamptz not null,
+                regressed_at timestamptz,
+                -- HyperLogLog registers (256 bytes each): estimates, no value can be read back from them.
+                pages bytea,
+                clients bytea,
+                browsers text[] not null,
+                primary key (app, group_id)
+            );
+
+            create table lookout_webhooks (
+                id uuid primary key,
+                app text not null,
+                url text not null,
+                events text[] not null,
+                format text not null,
+                created_at timestamptz not null
+            );
+            create index lookout_webhooks_app on lookout_webhooks (app);
+
+            -- Alert events per webhook, inserted by the commit that raised them. The unique key stores an
+            -- event once per webhook whoever raises it again; rows stay after delivery so that a late
+            -- duplicate still hits the key.
+            create table lookout_webhook_outbox (
+                seq bigint generated always as identity primary key,
+                webhook_id uuid not null references lookout_webhooks (id) on delete cascade,
+                event_id text not null,
+                kind text not null,
+                event jsonb not null,
+                queued_at timestamptz not null,
+                delivery_id uuid,
+                unique (webhook_id, event_id)
+            );
+            create index lookout_webhook_outbox_queued on lookout_webhook_outbox (webhook_id, seq) where delivery_id is null;
+
+            create table lookout_webhook_deliveries (
+                id uuid primary key,
+                webhook_id uuid not null references lookout_webhooks (id) on delete cascade,
+                url text not null,
+                created_at timestamptz not null,
+                kinds text[] not null,
+                events integer not null,
+                payload text not null,
+                status text not null,
+                attempts integer not null,
+                next_attempt_at timestamptz not null,
+                lease_until timestamptz,
+                status_code integer,
+                error text,
+                finished_at timestamptz
+            );
+            create index lookout_webhook_deliveries_due on lookout_webhook_deliveries (next_attempt_at) where status = 'pending';
+            create index lookout_webhook_deliveries_webhook on lookout_webhook_deliveries (webhook_id, created_at desc);
+
+            -- One random salt per day for the distinct-clients sketches; old days are deleted.
+            create table lookout_salts (
+                day date primary key,
+                salt bytea not null
+            );
+            """),
     ];
 }

@@ -18,7 +18,7 @@ internal sealed partial class PostgresStorage
     /// first too, and touches no markers, so the two cannot deadlock and never interleave for one application.</summary>
     public async Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
     {
-        var work = batches.Where(b => b.Reports.Count > 0 || b.Deltas.Count > 0).ToList();
+        var work = batches.Where(b => b.Reports.Count > 0 || b.Deltas.Count > 0 || b.Alerts.Count > 0).ToList();
         if (work.Count == 0) return;
         try
         {
@@ -49,6 +49,8 @@ internal sealed partial class PostgresStorage
             await UpsertAppsAsync(connection, transaction, batchesToWrite, cancellationToken);
             if (batchesToWrite.Any(b => b.Reports.Count > 0)) await CopyReportsAsync(connection, batchesToWrite, cancellationToken);
             await AppendDeltasAsync(connection, batchesToWrite, cancellationToken);
+            await UpsertGroupsAsync(connection, transaction, batchesToWrite, cancellationToken);
+            await QueueAlertsAsync(connection, transaction, batchesToWrite, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -119,7 +121,7 @@ internal sealed partial class PostgresStorage
             copy lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
                 blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
                 status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-                env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction) from stdin (format binary)
+                env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction, group_id) from stdin (format binary)
             """, cancellationToken);
         foreach (var batch in batches)
         foreach (var e in batch.Reports)
@@ -159,6 +161,7 @@ internal sealed partial class PostgresStorage
             await importer.WriteAsync(r.Truncated, NpgsqlDbType.Boolean, cancellationToken);
             if (r.SamplingFraction is { } fraction) await importer.WriteAsync(fraction, NpgsqlDbType.Double, cancellationToken);
             else await importer.WriteNullAsync(cancellationToken);
+            await WriteTextAsync(importer, e.Group, cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }

@@ -171,5 +171,74 @@ internal static class SqliteSchema
             -- NEL's sampling rate per report: a report stands for 1/sampling_fraction requests.
             alter table lookout_reports add column sampling_fraction real;
             """),
+        (11, """
+            -- Problem groups (issue 15). Times are Unix milliseconds like everywhere in this schema.
+            alter table lookout_reports add column group_id text;
+            create table lookout_groups (
+                app text not null,
+                group_id text not null,
+                type text not null,
+                key text not null,
+                title text not null,
+                first_seen integer not null,
+                last_seen integer not null,
+                count integer not null,
+                status text not null,
+                status_at integer not null,
+                regressed_at integer,
+                pages blob,
+                clients blob,
+                -- Browser families separated by tabs.
+                browsers text not null,
+                primary key (app, group_id)
+            );
+
+            create table lookout_webhooks (
+                id text primary key,
+                app text not null,
+                url text not null,
+                -- Alert kinds as ",new_group,spike," so that one instr() finds a kind.
+                events text not null,
+                format text not null,
+                created_at integer not null
+            );
+            create index lookout_webhooks_app on lookout_webhooks (app);
+
+            -- Alert events per webhook; kept after delivery so a duplicate still hits the unique key.
+            create table lookout_webhook_outbox (
+                seq integer primary key autoincrement,
+                webhook_id text not null references lookout_webhooks (id) on delete cascade,
+                event_id text not null,
+                kind text not null,
+                event text not null,
+                queued_at integer not null,
+                delivery_id text,
+                unique (webhook_id, event_id)
+            );
+
+            create table lookout_webhook_deliveries (
+                id text primary key,
+                webhook_id text not null references lookout_webhooks (id) on delete cascade,
+                url text not null,
+                created_at integer not null,
+                kinds text not null,
+                events integer not null,
+                payload text not null,
+                status text not null,
+                attempts integer not null,
+                next_attempt_at integer not null,
+                lease_until integer,
+                status_code integer,
+                error text,
+                finished_at integer
+            );
+            create index lookout_webhook_deliveries_due on lookout_webhook_deliveries (next_attempt_at) where status = 'pending';
+            create index lookout_webhook_deliveries_webhook on lookout_webhook_deliveries (webhook_id, created_at desc);
+
+            create table lookout_salts (
+                day text primary key,
+                salt blob not null
+            );
+            """),
     ];
 }

@@ -12,11 +12,11 @@ internal sealed partial class SqliteStorage
         insert into lookout_reports (app, id, received_at, batch_id, type, url, report_host, path, referrer, blocked_url,
             blocked_host, effective_directive, violated_directive, disposition, classification, noise_reason,
             status_code, source_file, line_number, column_number, sample, user_agent, browser, browser_major, os,
-            env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction)
+            env, release, age_ms, body, noise_dry_run, truncated, sampling_fraction, group_id)
         values ($app, $id, $received_at, $batch_id, $type, $url, $report_host, $path, $referrer, $blocked_url,
             $blocked_host, $effective_directive, $violated_directive, $disposition, $classification, $noise_reason,
             $status_code, $source_file, $line_number, $column_number, $sample, $user_agent, $browser, $browser_major, $os,
-            $env, $release, $age_ms, $body, $noise_dry_run, $truncated, $sampling_fraction)
+            $env, $release, $age_ms, $body, $noise_dry_run, $truncated, $sampling_fraction, $group_id)
         """;
 
     private const string AppendDeltaSql = """
@@ -33,7 +33,7 @@ internal sealed partial class SqliteStorage
     /// <summary>One transaction for many batches; a batch whose marker exists was committed before and is skipped.</summary>
     public async Task CommitManyAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
     {
-        if (batches.All(b => b.Reports.Count == 0 && b.Deltas.Count == 0)) return;
+        if (batches.All(b => b.Reports.Count == 0 && b.Deltas.Count == 0 && b.Alerts.Count == 0)) return;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -41,11 +41,12 @@ internal sealed partial class SqliteStorage
             var statements = _statements ??= new WriterStatements(connection);
             using var transaction = connection.BeginTransaction(deferred: false);
             var wrote = false;
+            var written = new List<CommitBatch>();
             // Counters of every batch in this transaction are merged first: one upsert per counter, not per batch.
             var counts = new Dictionary<(string App, CountKey Key), long>();
             foreach (var batch in batches)
             {
-                if (batch.Reports.Count == 0 && batch.Deltas.Count == 0) continue;
+                if (batch.Reports.Count == 0 && batch.Deltas.Count == 0 && batch.Alerts.Count == 0) continue;
                 if (!statements.MarkBatch(transaction, batch)) continue; // committed by an earlier attempt
                 if (batch.Reports.Count > 0)
                 {
@@ -53,9 +54,12 @@ internal sealed partial class SqliteStorage
                     statements.InsertReports(transaction, batch);
                 }
                 foreach (var delta in batch.Deltas) counts[(batch.App, delta.Key)] = counts.GetValueOrDefault((batch.App, delta.Key)) + delta.Count;
+                written.Add(batch);
                 wrote = true;
             }
             statements.AppendDeltas(transaction, counts.Select(kv => (kv.Key.App, kv.Key.Key, kv.Value)));
+            UpsertGroups(connection, transaction, written);
+            QueueAlerts(connection, transaction, written, DateTimeOffset.UtcNow);
             if (wrote) transaction.Commit();
             else transaction.Rollback();
         }
@@ -81,7 +85,7 @@ internal sealed partial class SqliteStorage
             "$blocked_host", "$effective_directive", "$violated_directive", "$disposition", "$classification", "$noise_reason",
             "$status_code", "$source_file", "$line_number", "$column_number", "$sample", "$user_agent", "$browser",
             "$browser_major", "$os", "$env", "$release", "$age_ms", "$body", "$noise_dry_run", "$truncated",
-            "$sampling_fraction",
+            "$sampling_fraction", "$group_id",
         ];
 
         private readonly SqliteCommand _mark;
@@ -183,6 +187,7 @@ internal sealed partial class SqliteStorage
                 p[29].Value = (object?)r.NoiseDryRun ?? DBNull.Value;
                 p[30].Value = r.Truncated ? 1 : 0;
                 p[31].Value = (object?)r.SamplingFraction ?? DBNull.Value;
+                p[32].Value = (object?)e.Group ?? DBNull.Value;
                 _report.ExecuteNonQuery();
             }
         }

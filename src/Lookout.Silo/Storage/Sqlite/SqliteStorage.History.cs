@@ -35,8 +35,9 @@ internal sealed partial class SqliteStorage : ICountHistory
                 }
             }
             var ledger = ReadLedger(connection, transaction, app);
+            var groups = ReadGroups(connection, transaction, app);
             transaction.Commit();
-            return new CountHistory(counters, ledger);
+            return new CountHistory(counters, ledger, groups);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {
