@@ -2,6 +2,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lookout.Grains.Groups;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Normalization;
 using Lookout.Tests.Shared;
@@ -37,6 +38,15 @@ public sealed class GoldenFileTests
         {
             var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
             node["body"] = JsonNode.Parse(report.Body);
+            // The problem group the report belongs to (docs/REPORTS.md, "Groups"); null for noise.
+            node["group"] = ProblemGroups.Of(report) is { } group
+                ? new JsonObject
+                {
+                    ["id"] = group.Id,
+                    ["title"] = group.Title,
+                    ["key"] = new JsonObject(group.Key.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, kv.Value))),
+                }
+                : null;
             reports.Add(node);
         }
         var root = new JsonObject

@@ -110,3 +110,63 @@ internal sealed partial class PostgresStorage : IGroupStore
         }
     }
 }
+
+internal sealed partial class PostgresStorage
+{
+    /// <summary>Rebuilds <paramref name="app"/>'s group rows inside the rebuild's transaction (its counts are whole
+    /// and its row is locked, so no commit interleaves).</summary>
+    private static async Task RebuildGroupsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string app, DateTimeOffset horizon,
+        CancellationToken cancellationToken)
+    {
+        var existing = await ReadGroupsAsync(connection, transaction, app, cancellationToken);
+        var kept = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand("""
+            select value, sum(count)::bigint from lookout_counts where app = $1 and dimension = 'group' and bucket < $2 group by value
+            """, connection, transaction))
+        {
+            command.Parameters.Add(new() { Value = app });
+            command.Parameters.Add(new() { Value = horizon.ToUniversalTime() });
+            await using var r = await command.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken)) kept[r.GetString(0)] = r.GetInt64(1);
+        }
+        var rebuild = new GroupRebuild(existing, kept);
+        await using (var scan = new NpgsqlCommand($"""
+            select {GroupRebuild.Columns} from lookout_reports
+            where app = $1 and received_at >= $2 and group_id is not null and group_id <> '{GroupBook.Overflow}'
+            """, connection, transaction))
+        {
+            scan.Parameters.Add(new() { Value = app });
+            scan.Parameters.Add(new() { Value = horizon.ToUniversalTime() });
+            await using var r = await scan.ExecuteReaderAsync(cancellationToken);
+            while (await r.ReadAsync(cancellationToken))
+            {
+                rebuild.Add(r.GetString(0), Utc(r, 1), r.GetString(2), Text(r, 3), Text(r, 4), Text(r, 5), r.GetString(6), Text(r, 7), Text(r, 8), Text(r, 9), Text(r, 10));
+            }
+        }
+        var rows = rebuild.Build();
+        await using var replace = new NpgsqlCommand("""
+            delete from lookout_groups where app = $1;
+            insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
+            select $1, g.group_id, g.type, g.key::json, g.title, g.first_seen, g.last_seen, g.count, g.status, g.status_at, g.regressed_at, g.pages, g.clients,
+                string_to_array(g.browsers, E'\t')
+            from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::text[], $10::timestamptz[],
+                $11::timestamptz[], $12::bytea[], $13::bytea[], $14::text[])
+                as g(group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers);
+            """, connection, transaction);
+        replace.Parameters.Add(new() { Value = app });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Key.Id).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Key.Type).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => GroupRows.KeyJson(g.Key)).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Key.Title).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.FirstSeen.ToUniversalTime()).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.LastSeen.ToUniversalTime()).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Count).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Status).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.StatusAt.ToUniversalTime()).ToArray() });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.RegressedAt?.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Pages).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        replace.Parameters.Add(new() { Value = rows.Select(g => g.Clients).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        replace.Parameters.Add(new() { Value = rows.Select(g => string.Join('\t', g.Browsers)).ToArray() });
+        await replace.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -66,6 +66,7 @@ internal sealed partial class PostgresStorage
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
         await UpsertCountsAsync(connection, transaction, totals.Counts.Select(kv => (app, new CountDelta(kv.Key, kv.Value))), cancellationToken);
+        await RebuildGroupsAsync(connection, transaction, app, horizon, cancellationToken);
         // With counts kept from before the cut, first seen stays what it was.
         await using (var summary = new NpgsqlCommand(totals.Total + keptTotal == 0
             ? "delete from lookout_apps where app = $1"

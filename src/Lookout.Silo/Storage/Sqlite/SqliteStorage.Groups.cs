@@ -121,3 +121,48 @@ internal sealed partial class SqliteStorage : IGroupStore
         }
     }
 }
+
+internal sealed partial class SqliteStorage
+{
+    /// <summary>Rebuilds <paramref name="app"/>'s group rows inside the rebuild's transaction (under the write lock).</summary>
+    private static void RebuildGroups(SqliteConnection connection, SqliteTransaction transaction, string app, long horizon)
+    {
+        var existing = ReadGroups(connection, transaction, app);
+        var kept = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "select value, sum(count) from lookout_counts where app = $app and dimension = 'group' and bucket < $horizon group by value";
+            command.Parameters.AddWithValue("$app", app);
+            command.Parameters.AddWithValue("$horizon", horizon);
+            using var r = command.ExecuteReader();
+            while (r.Read()) kept[r.GetString(0)] = r.GetInt64(1);
+        }
+        var rebuild = new GroupRebuild(existing, kept);
+        using (var scan = connection.CreateCommand())
+        {
+            scan.Transaction = transaction;
+            scan.CommandText = $"""
+                select {GroupRebuild.Columns} from lookout_reports
+                where app = $app and received_at >= $horizon and group_id is not null and group_id <> '{GroupBook.Overflow}'
+                """;
+            scan.Parameters.AddWithValue("$app", app);
+            scan.Parameters.AddWithValue("$horizon", horizon);
+            using var r = scan.ExecuteReader();
+            while (r.Read())
+            {
+                rebuild.Add(r.GetString(0), FromMillis(r.GetInt64(1)), r.GetString(2), Text(r, 3), Text(r, 4), Text(r, 5), r.GetString(6), Text(r, 7),
+                    Text(r, 8), Text(r, 9), Text(r, 10));
+            }
+        }
+        Run(connection, transaction, "delete from lookout_groups where app = $1", app);
+        foreach (var g in rebuild.Build())
+        {
+            Run(connection, transaction, """
+                insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
+                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                """, app, g.Key.Id, g.Key.Type, GroupRows.KeyJson(g.Key), g.Key.Title, Millis(g.FirstSeen), Millis(g.LastSeen), g.Count, g.Status,
+                Millis(g.StatusAt), g.RegressedAt is { } at ? Millis(at) : null, g.Pages, g.Clients, string.Join('\t', g.Browsers));
+        }
+    }
+}

@@ -144,6 +144,7 @@ internal sealed partial class SqliteStorage
                     clear.ExecuteNonQuery();
                 }
                 statements.UpsertCounts(transaction, totals.Counts.Select(kv => (a, kv.Key, kv.Value)));
+                RebuildGroups(connection, transaction, a, horizon);
                 if (totals.Total + keptTotal > 0)
                 {
                     using var summary = connection.CreateCommand();

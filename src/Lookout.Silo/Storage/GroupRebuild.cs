@@ -1,0 +1,75 @@
+// Recomputes an application's problem groups from its raw events, keeping what raw events cannot tell.
+using Lookout.Grains.Groups;
+using Lookout.Grains.Reports;
+
+namespace Lookout.Silo.Storage;
+
+/// <summary>
+/// Group rows rebuilt from raw events: count, first and last seen, the pages sketch and the browsers come
+/// from the reports stored with each group id (plus the <c>group</c> counters of hours before the retention
+/// cut, whose reports are gone). Status, when it was set, the last regression and the clients sketch are
+/// kept from the existing row: no raw event records them (no client address is ever stored). A group with
+/// neither raw events nor kept counts is dropped.
+/// </summary>
+internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnlyDictionary<string, long> kept)
+{
+    /// <summary>Columns the rebuild scan reads, in <see cref="Add"/>'s order.</summary>
+    public const string Columns = "group_id, received_at, type, effective_directive, blocked_host, blocked_url, disposition, classification, report_host, path, browser";
+
+    private readonly Dictionary<string, Accumulated> _groups = new(StringComparer.Ordinal);
+
+    /// <summary>Adds one stored report of group <paramref name="groupId"/>.</summary>
+    public void Add(string groupId, DateTimeOffset receivedAt, string type, string? effectiveDirective, string? blockedHost, string? blockedUrl,
+        string disposition, string? classification, string? reportHost, string? path, string? browser)
+    {
+        if (!_groups.TryGetValue(groupId, out var g))
+        {
+            var report = new Report
+            {
+                Type = type, ReceivedAt = receivedAt, EffectiveDirective = effectiveDirective, BlockedHost = blockedHost, BlockedUrl = blockedUrl,
+                Disposition = disposition, Classification = classification, ReportHost = reportHost, Body = "{}",
+            };
+            // The key as the rules say today, under the id the reports were stored with.
+            var key = ProblemGroups.Of(report) ?? new GroupKey(groupId, type, [], type);
+            _groups[groupId] = g = new Accumulated(key with { Id = groupId });
+        }
+        g.Count++;
+        if (receivedAt < g.First) g.First = receivedAt;
+        if (receivedAt > g.Last) g.Last = receivedAt;
+        if (path is not null) g.Pages.Add(DistinctSketch.Hash(path));
+        if (browser is not null && g.Browsers.Count < GroupBook.MaxBrowsers && !g.Browsers.Contains(browser)) g.Browsers.Add(browser);
+    }
+
+    /// <summary>The rebuilt rows.</summary>
+    public List<StoredGroup> Build()
+    {
+        var before = existing.ToDictionary(g => g.Key.Id, StringComparer.Ordinal);
+        var rows = new List<StoredGroup>();
+        foreach (var (id, g) in _groups)
+        {
+            var keptCount = kept.GetValueOrDefault(id);
+            before.TryGetValue(id, out var old);
+            // With counts kept from before the cut, first seen stays what it was.
+            var first = keptCount > 0 && old is not null && old.FirstSeen < g.First ? old.FirstSeen : g.First;
+            rows.Add(new StoredGroup(old?.Key ?? g.Key, first, g.Last, g.Count + keptCount, old?.Status ?? GroupStatuses.Open, old?.StatusAt ?? first,
+                old?.RegressedAt, g.Pages.ToBytes(), old?.Clients, g.Browsers));
+        }
+        foreach (var old in existing)
+        {
+            if (_groups.ContainsKey(old.Key.Id)) continue;
+            var keptCount = kept.GetValueOrDefault(old.Key.Id);
+            if (keptCount > 0) rows.Add(old with { Count = keptCount });
+        }
+        return rows;
+    }
+
+    private sealed class Accumulated(GroupKey key)
+    {
+        public GroupKey Key { get; } = key;
+        public long Count { get; set; }
+        public DateTimeOffset First { get; set; } = DateTimeOffset.MaxValue;
+        public DateTimeOffset Last { get; set; } = DateTimeOffset.MinValue;
+        public DistinctSketch Pages { get; } = new();
+        public List<string> Browsers { get; } = [];
+    }
+}
