@@ -15,6 +15,8 @@ public sealed class StoreUnderTest(object store, Func<ValueTask> dispose) : IAsy
     internal IReportReader Reader => (IReportReader)store;
     internal IStorageAdmin Admin => (IStorageAdmin)store;
     internal ICountHistory History => (ICountHistory)store;
+    internal IGroupStore Groups => (IGroupStore)store;
+    internal Lookout.Silo.Alerts.IWebhookStore Webhooks => (Lookout.Silo.Alerts.IWebhookStore)store;
     public ValueTask DisposeAsync() => dispose();
 }
 
@@ -25,7 +27,7 @@ internal static class ReaderListing
         => reader.SearchAsync(new Lookout.Silo.Search.SearchRequest(app, Lookout.Silo.Search.SearchQuery.Parse("", DateTimeOffset.UtcNow), before, limit), CancellationToken.None);
 }
 
-public abstract class StorageContractTests
+public abstract partial class StorageContractTests
 {
     private static readonly DateTimeOffset Hour12 = Reports.Noon;
     private static readonly DateTimeOffset Hour13 = Reports.Noon.AddHours(1);

@@ -144,14 +144,18 @@ internal sealed partial class PostgresStorage
             }
         }
         var rows = rebuild.Build();
+        await using (var delete = new NpgsqlCommand("delete from lookout_groups where app = $1", connection, transaction))
+        {
+            delete.Parameters.Add(new() { Value = app });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
         await using var replace = new NpgsqlCommand("""
-            delete from lookout_groups where app = $1;
             insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
             select $1, g.group_id, g.type, g.key::json, g.title, g.first_seen, g.last_seen, g.count, g.status, g.status_at, g.regressed_at, g.pages, g.clients,
                 string_to_array(g.browsers, E'\t')
             from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::text[], $10::timestamptz[],
                 $11::timestamptz[], $12::bytea[], $13::bytea[], $14::text[])
-                as g(group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers);
+                as g(group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
             """, connection, transaction);
         replace.Parameters.Add(new() { Value = app });
         replace.Parameters.Add(new() { Value = rows.Select(g => g.Key.Id).ToArray() });

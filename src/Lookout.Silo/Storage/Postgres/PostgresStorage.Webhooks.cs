@@ -63,8 +63,7 @@ internal sealed partial class PostgresStorage : IWebhookStore
             var payload = build(webhook, deliveryId, [.. events.Select(e => e.Json)]);
             await using (var command = new NpgsqlCommand("""
                 insert into lookout_webhook_deliveries (id, webhook_id, url, created_at, kinds, events, payload, status, attempts, next_attempt_at)
-                values ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $4);
-                update lookout_webhook_outbox set delivery_id = $1 where seq = any ($8);
+                values ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $4)
                 """, connection, transaction))
             {
                 command.Parameters.Add(new() { Value = deliveryId });
@@ -74,6 +73,11 @@ internal sealed partial class PostgresStorage : IWebhookStore
                 command.Parameters.Add(new() { Value = events.Select(e => e.Kind).Distinct().Order(StringComparer.Ordinal).ToArray() });
                 command.Parameters.Add(new() { Value = events.Count });
                 command.Parameters.Add(new() { Value = payload });
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using (var command = new NpgsqlCommand("update lookout_webhook_outbox set delivery_id = $1 where seq = any ($2)", connection, transaction))
+            {
+                command.Parameters.Add(new() { Value = deliveryId });
                 command.Parameters.Add(new() { Value = events.Select(e => e.Seq).ToArray() });
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
