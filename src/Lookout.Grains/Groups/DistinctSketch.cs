@@ -1,49 +1,86 @@
-// A HyperLogLog sketch: distinct pages and clients of a group in 256 bytes, whatever their number.
+// Distinct pages and clients of a group: exact while few, a 256-byte HyperLogLog after that.
+using System.Buffers.Binary;
 using System.Numerics;
 
 namespace Lookout.Grains.Groups;
 
-/// <summary>HyperLogLog with 256 one-byte registers (Flajolet et al. 2007, with linear counting for small
-/// cardinalities): about 6.5 % standard error, exact-ish below a few dozen values. Only register maxima are
-/// kept, so nothing that was added can be read back out of it.</summary>
+/// <summary>
+/// A distinct-count estimate in at most 256 bytes. Up to <see cref="ExactLimit"/> values it keeps their 64-bit
+/// hashes and counts exactly (most groups have few pages and clients, and "3" for four pages would look wrong);
+/// past that it turns into HyperLogLog with 256 one-byte registers (Flajolet et al. 2007, linear counting for
+/// small cardinalities): about 6.5 % standard error whatever the number. Only hashes or register maxima are
+/// kept, so nothing that was added can be read back out of it.
+/// </summary>
 public sealed class DistinctSketch
 {
-    /// <summary>Registers (and bytes when stored).</summary>
+    /// <summary>Registers (and the stored size once it is a HyperLogLog).</summary>
     public const int Size = 256;
+    /// <summary>Distinct values counted exactly (their hashes take at most <see cref="Size"/> bytes too).</summary>
+    public const int ExactLimit = 31;
 
-    private readonly byte[] _registers;
+    private const byte ExactMarker = 1;
+
+    private byte[]? _registers;
+    private readonly HashSet<ulong> _exact = [];
 
     /// <summary>An empty sketch.</summary>
-    public DistinctSketch() => _registers = new byte[Size];
+    public DistinctSketch() { }
 
-    private DistinctSketch(byte[] registers) => _registers = registers;
+    /// <summary>Reads a stored sketch; anything unreadable gives an empty one.</summary>
+    public static DistinctSketch From(byte[]? stored)
+    {
+        var sketch = new DistinctSketch();
+        if (stored is { Length: Size }) sketch._registers = (byte[])stored.Clone();
+        else if (stored is { Length: > 0 } && stored[0] == ExactMarker && (stored.Length - 1) % 8 == 0 && (stored.Length - 1) / 8 <= ExactLimit)
+        {
+            for (var i = 1; i < stored.Length; i += 8) sketch._exact.Add(BinaryPrimitives.ReadUInt64LittleEndian(stored.AsSpan(i, 8)));
+        }
+        return sketch;
+    }
 
-    /// <summary>Reads stored registers; anything that is not <see cref="Size"/> bytes gives an empty sketch.</summary>
-    public static DistinctSketch From(byte[]? stored) => stored is { Length: Size } ? new DistinctSketch((byte[])stored.Clone()) : new DistinctSketch();
+    /// <summary>The sketch for storage: a marker byte and the hashes while exact, else the registers.</summary>
+    public byte[] ToBytes()
+    {
+        if (_registers is not null) return (byte[])_registers.Clone();
+        var bytes = new byte[1 + 8 * _exact.Count];
+        bytes[0] = ExactMarker;
+        var i = 1;
+        foreach (var hash in _exact.Order())
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i, 8), hash);
+            i += 8;
+        }
+        return bytes;
+    }
 
-    /// <summary>The registers, for storage (a copy).</summary>
-    public byte[] ToBytes() => (byte[])_registers.Clone();
-
-    /// <summary>Adds a value by its 64-bit hash (already well mixed: see <see cref="Hash(string)"/>).</summary>
+    /// <summary>Adds a value by its 64-bit hash (well mixed: see <see cref="Hash(string)"/>).</summary>
     public void Add(ulong hash)
     {
-        var index = (int)(hash >> 56);
-        // Rank of the remaining 56 bits: position of the first one bit, 1-based; 57 when they are all zero.
-        var rest = hash << 8;
-        var rank = (byte)(rest == 0 ? 57 : BitOperations.LeadingZeroCount(rest) + 1);
-        if (rank > _registers[index]) _registers[index] = rank;
+        if (_registers is null)
+        {
+            if (_exact.Add(hash) && _exact.Count > ExactLimit) Promote();
+            return;
+        }
+        AddRegister(_registers, hash);
     }
 
     /// <summary>Adds every value of another sketch.</summary>
     public void Merge(DistinctSketch other)
     {
+        if (other._registers is null)
+        {
+            foreach (var hash in other._exact) Add(hash);
+            return;
+        }
+        if (_registers is null) Promote();
         for (var i = 0; i < Size; i++)
-            if (other._registers[i] > _registers[i]) _registers[i] = other._registers[i];
+            if (other._registers[i] > _registers![i]) _registers[i] = other._registers[i];
     }
 
-    /// <summary>The estimated number of distinct values added.</summary>
+    /// <summary>The number of distinct values added: exact up to <see cref="ExactLimit"/>, estimated beyond.</summary>
     public long Estimate()
     {
+        if (_registers is null) return _exact.Count;
         double sum = 0;
         var zeros = 0;
         foreach (var r in _registers)
@@ -55,7 +92,23 @@ public sealed class DistinctSketch
         var raw = alpha * Size * Size / sum;
         // Small range: linear counting over the empty registers is far more accurate there.
         if (raw <= 2.5 * Size && zeros > 0) raw = Size * Math.Log((double)Size / zeros);
-        return (long)Math.Round(raw);
+        return Math.Max(ExactLimit + 1, (long)Math.Round(raw));
+    }
+
+    private void Promote()
+    {
+        _registers = new byte[Size];
+        foreach (var hash in _exact) AddRegister(_registers, hash);
+        _exact.Clear();
+    }
+
+    private static void AddRegister(byte[] registers, ulong hash)
+    {
+        var index = (int)(hash >> 56);
+        // Rank of the remaining 56 bits: position of the first one bit, 1-based; 57 when they are all zero.
+        var rest = hash << 8;
+        var rank = (byte)(rest == 0 ? 57 : BitOperations.LeadingZeroCount(rest) + 1);
+        if (rank > registers[index]) registers[index] = rank;
     }
 
     /// <summary>A well-mixed 64-bit hash of a string: FNV-1a, then SplitMix64's finalizer so that the high

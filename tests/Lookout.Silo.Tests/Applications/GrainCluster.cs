@@ -1,6 +1,7 @@
 // Application grains on Orleans' in-process test cluster, over an in-memory journal that models the database.
 using Lookout.Grains.Applications;
 using Lookout.Grains.Counting;
+using Lookout.Grains.Groups;
 using Lookout.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,10 @@ namespace Lookout.Silo.Tests.Applications;
 
 /// <summary>A journal that records commits, can hold or fail them on demand, and answers recovery reads
 /// from what it committed, as the database would: one store shared by every silo of the test cluster.</summary>
-internal sealed class RecordingJournal : IReportJournal, ICountHistory
+internal sealed class RecordingJournal : IReportJournal, ICountHistory, IGroupStore
 {
     private readonly List<CommitBatch> _commits = [];
+    private readonly Dictionary<(string App, string Id), StoredGroup> _groups = [];
     public TaskCompletionSource? Hold { get; set; }
     public int FailuresLeft { get; set; }
     public int Attempts;
@@ -33,8 +35,52 @@ internal sealed class RecordingJournal : IReportJournal, ICountHistory
                 FailuresLeft--;
                 throw new StorageUnavailableException("test outage");
             }
-            if (_commits.All(c => c.BatchId != batch.BatchId)) _commits.Add(batch);
+            if (_commits.All(c => c.BatchId != batch.BatchId))
+            {
+                _commits.Add(batch);
+                foreach (var d in batch.Groups) MergeGroup(batch.App, d);
+            }
         }
+    }
+
+    // The merge the databases do (PostgresStorage.UpsertGroupsAsync): additive count, least/greatest times,
+    // a regression reopens a group that is still resolved, the newest sketches win.
+    private void MergeGroup(string app, GroupDelta d)
+    {
+        if (!_groups.TryGetValue((app, d.Key.Id), out var g))
+        {
+            _groups[(app, d.Key.Id)] = new StoredGroup(d.Key, d.First, d.Last, d.Count, GroupStatuses.Open, d.First, null, d.Pages, d.Clients, d.Browsers);
+            return;
+        }
+        var regressed = g.Status == GroupStatuses.Resolved && d.RegressedAt is not null;
+        _groups[(app, d.Key.Id)] = g with
+        {
+            Count = g.Count + d.Count,
+            FirstSeen = d.First < g.FirstSeen ? d.First : g.FirstSeen,
+            LastSeen = d.Last > g.LastSeen ? d.Last : g.LastSeen,
+            Status = regressed ? GroupStatuses.Open : g.Status,
+            StatusAt = regressed ? d.RegressedAt!.Value : g.StatusAt,
+            RegressedAt = regressed ? d.RegressedAt : g.RegressedAt,
+            Pages = d.Pages,
+            Clients = d.Clients,
+            Browsers = d.Browsers,
+        };
+    }
+
+    public Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        lock (_commits)
+        {
+            if (!_groups.TryGetValue((app, groupId), out var g)) return Task.FromResult(false);
+            _groups[(app, groupId)] = g with { Status = status, StatusAt = at };
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <summary>The groups as stored.</summary>
+    public IReadOnlyList<StoredGroup> Groups(string app)
+    {
+        lock (_commits) return [.. _groups.Where(g => g.Key.App == app).Select(g => g.Value)];
     }
 
     public Task<CountHistory> LoadAsync(string app, DateTimeOffset since, CancellationToken cancellationToken)
@@ -43,7 +89,7 @@ internal sealed class RecordingJournal : IReportJournal, ICountHistory
         var counters = new Dictionary<CountKey, long>();
         foreach (var delta in Commits.Where(c => c.App == app).SelectMany(c => c.Deltas).Where(d => d.Key.Bucket >= since))
             counters[delta.Key] = counters.GetValueOrDefault(delta.Key) + delta.Count;
-        return Task.FromResult(new CountHistory([.. counters.Select(c => new CountDelta(c.Key, c.Value))], Ledger(app)));
+        return Task.FromResult(new CountHistory([.. counters.Select(c => new CountDelta(c.Key, c.Value))], Ledger(app), Groups(app)));
     }
 
     public Task<AppLedger> GetLedgerAsync(string app, CancellationToken cancellationToken) => Task.FromResult(Ledger(app));
@@ -80,6 +126,7 @@ internal sealed class GrainCluster : IAsyncDisposable
         {
             host.Services.AddSingleton<IReportJournal>(journal);
             host.Services.AddSingleton<ICountHistory>(journal);
+            host.Services.AddSingleton<IGroupStore>(journal);
             host.Services.AddSingleton(Options.Create(options ?? new ApplicationGrainOptions()));
             host.Services.AddSingleton(Options.Create(quota ?? new QuotaOptions()));
             host.Services.AddSingleton(time ?? TimeProvider.System);
