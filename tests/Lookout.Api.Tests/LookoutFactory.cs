@@ -10,7 +10,7 @@ public sealed class LookoutFactory(string provider, string connectionString, IRe
     public static LookoutFactory Sqlite(string file, IReadOnlyDictionary<string, string>? settings = null)
         => new("sqlite", $"Data Source={file}", settings);
 
-    public static LookoutFactory Postgres(string connectionString) => new("postgres", connectionString);
+    public static LookoutFactory Postgres(string connectionString, IReadOnlyDictionary<string, string>? settings = null) => new("postgres", connectionString, settings);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
