@@ -14,7 +14,7 @@ public sealed class ReadApiTests : SqliteApiTest
         "id", "received_at", "generated_at", "app", "type", "url", "report_host", "path", "referrer", "blocked_url", "blocked_host",
         "effective_directive", "violated_directive", "disposition", "classification", "noise", "noise_reason", "noise_dry_run", "status_code",
         "source_file", "line_number", "column_number", "sample", "browser", "browser_major", "os", "env", "release", "truncated", "body",
-        "sampling_fraction", "estimated_count",
+        "sampling_fraction", "estimated_count", "group",
     ];
 
     private async Task SeedAsync()
