@@ -53,6 +53,8 @@ internal static class Dashboard
         pages.MapGet("/", () => Page("index.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: applications");
         pages.MapGet("/apps/{app}", (string app) => Page("app.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one application's graphs and reports");
         pages.MapGet("/apps/{app}/policy", (string app) => Page("policy.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one application's suggested policy and draft simulation");
+        pages.MapGet("/apps/{app}/groups/{id}", (string app, string id) => Page("group.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one problem group with its reports");
+        pages.MapGet("/apps/{app}/alerts", (string app) => Page("alerts.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one application's webhooks and their delivery logs");
         pages.MapGet("/search", () => Page("search.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: search");
         pages.MapGet("/reports/{id}", (string id) => Page("report.html")).Produces(200, contentType: "text/html").WithSummary("Dashboard: one report");
     }

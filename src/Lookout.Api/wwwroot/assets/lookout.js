@@ -19,13 +19,18 @@ async function api(path) {
   return body;
 }
 
-async function apiPost(path, payload) {
-  const response = await fetch(path, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(payload) });
+async function apiSend(method, path, payload) {
+  const init = { method, headers: { Accept: 'application/json' } };
+  if (payload !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(payload); }
+  const response = await fetch(path, init);
   if (response.status === 401) { location.href = '/login?return=' + encodeURIComponent(location.pathname + location.search); throw new Error('login'); }
+  if (response.status === 204) return null;
   const body = await response.json();
   if (!response.ok) { const e = new Error(body.detail || body.title); e.problem = body; throw e; }
   return body;
 }
+
+const apiPost = (path, payload) => apiSend('POST', path, payload);
 
 function setWindowLinks(current, onChange) {
   document.querySelectorAll('#windows a').forEach((a) => {
@@ -109,6 +114,7 @@ async function appPage() {
   document.title = app + ' · Lookout';
   $('#search-link').href = '/search?q=' + encodeURIComponent('app:' + app);
   $('#policy-link').href = `/apps/${encodeURIComponent(app)}/policy`;
+  $('#alerts-link').href = `/apps/${encodeURIComponent(app)}/alerts`;
   let windowName = WINDOWS[params().get('window')] ? params().get('window') : '24h';
   const charts = {};
 
@@ -162,6 +168,7 @@ async function appPage() {
     for (const dimension of ['blocked_host', 'report_host', 'browser']) top(dimension, counts.dimensions[dimension]);
     top('dropped', counts.dimensions.dropped);
     graphed.forEach((dimension, i) => draw(dimension, series[i]));
+    await refreshGroups(app, started);
     $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString('en-GB');
     document.body.dataset.refreshed = String(Date.now());
   }
@@ -228,6 +235,154 @@ async function reportPage() {
     $('#error').textContent = error.message;
     $('#error').hidden = false;
   }
+}
+
+// ---- Problem groups ----
+const DAY_MS = 24 * 3600 * 1000;
+
+// "new" for a group first seen in the last 24 hours, "regressed" for an open group that came back after a resolve.
+function groupBadges(g) {
+  const badges = [];
+  if (Date.now() - new Date(g.first_seen).getTime() < DAY_MS) badges.push('<span class="badge new">new</span>');
+  if (g.regressed_at && g.status === 'open') badges.push('<span class="badge regressed">regressed</span>');
+  return badges.join(' ');
+}
+
+function statusButtons(g) {
+  const next = g.status === 'open' ? [['resolved', 'Resolve'], ['ignored', 'Ignore']] : [['open', 'Reopen']];
+  return next.map(([status, label]) => `<button type="button" class="small" data-group="${esc(g.id)}" data-status="${status}">${label}</button>`).join(' ');
+}
+
+async function setGroupStatus(app, id, status) {
+  return apiSend('PATCH', `/api/apps/${encodeURIComponent(app)}/groups/${encodeURIComponent(id)}`, { status });
+}
+
+let groupFilterBound = false;
+async function refreshGroups(app, started) {
+  const select = $('#group-status');
+  if (!groupFilterBound) {
+    groupFilterBound = true;
+    const status = params().get('status');
+    if (status !== null && [...select.options].some((o) => o.value === status)) select.value = status;
+    select.onchange = () => {
+      const url = new URL(location.href);
+      url.searchParams.set('status', select.value);
+      history.replaceState(null, '', url);
+      refreshGroups(app, started).catch(console.error);
+    };
+    $('#groups').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-group]');
+      if (!button) return;
+      button.disabled = true;
+      setGroupStatus(app, button.dataset.group, button.dataset.status)
+        .then(() => refreshGroups(app, started)).catch((error) => { button.disabled = false; console.error(error); });
+    });
+  }
+  const query = new URLSearchParams({ limit: '50', sort: 'last_seen' });
+  if (select.value) query.set('status', select.value);
+  const page = await api(`/api/apps/${encodeURIComponent(app)}/groups?${query}`);
+  const body = $('#groups tbody');
+  body.replaceChildren(...page.groups.map((g) => {
+    const tr = document.createElement('tr');
+    tr.dataset.group = g.id;
+    tr.dataset.status = g.status;
+    tr.innerHTML = `<td><a href="/apps/${encodeURIComponent(app)}/groups/${g.id}">${esc(g.title)}</a> ${groupBadges(g)}</td>` +
+      `<td class="status">${esc(g.status)}</td><td class="num">${fmt(g.count)}</td><td class="num">${fmt(g.pages)}</td>` +
+      `<td>${when(g.first_seen)}</td><td>${when(g.last_seen)}</td><td class="sparkcell"></td><td>${statusButtons(g)}</td>`;
+    tr.querySelector('.sparkcell').appendChild(sparkline(g.hourly));
+    return tr;
+  }));
+  $('#groups-empty').hidden = page.groups.length > 0;
+  $('#groups-bound').textContent = page.kept >= page.max ? `${fmt(page.kept)} groups kept, the most an application keeps: reports of further problems are counted under group (overflow).` : '';
+  document.body.dataset.groups = String(Date.now());
+}
+
+async function groupPage() {
+  const [, , appPart, , id] = location.pathname.split('/');
+  const app = decodeURIComponent(appPart);
+  $('#app-link').textContent = app;
+  $('#app-link').href = `/apps/${encodeURIComponent(app)}`;
+  let chart = null;
+  async function refresh() {
+    let detail;
+    try {
+      detail = await api(`/api/apps/${encodeURIComponent(app)}/groups/${encodeURIComponent(id)}`);
+    } catch (error) {
+      $('#error').hidden = false;
+      $('#error').textContent = error.message;
+      return;
+    }
+    const g = detail.group;
+    $('#title').innerHTML = `${esc(g.title)} ${groupBadges(g)}`;
+    document.title = g.title + ' · Lookout';
+    $('#status').textContent = g.status;
+    $('#count').textContent = fmt(g.count);
+    $('#pages').textContent = fmt(g.pages);
+    $('#browsers').textContent = fmt(g.browsers);
+    $('#clients').textContent = fmt(g.clients);
+    $('#actions').innerHTML = statusButtons(g);
+    $('#search-link').href = '/search?q=' + encodeURIComponent(`app:${app} ${detail.query}`);
+    rows($('#key'), [['type', g.type], ...Object.entries(g.key)], ([name, value]) => `<tr><th>${esc(name)}</th><td><code>${esc(value)}</code></td></tr>`);
+    $('#seen').textContent = `first seen ${when(g.first_seen)}, last seen ${when(g.last_seen)}` + (g.regressed_at ? `, regressed ${when(g.regressed_at)}` : '');
+    rows($('#reports'), detail.reports, (r) => `<tr><td><a href="/reports/${r.id}">${when(r.received_at)}</a></td><td>${esc(r.path ?? r.url ?? '')}</td>` +
+      `<td>${esc(r.blocked_url ?? '')}</td><td>${esc([r.browser, r.browser_major].filter(Boolean).join(' '))}</td></tr>`);
+    const labels = g.hourly.map((_, i) => `${23 - i} h ago`);
+    if (chart) { chart.data.datasets[0].data = g.hourly; chart.update('none'); }
+    else chart = new Chart($('#chart-hourly'), {
+      type: 'bar', data: { labels, datasets: [{ label: 'reports', data: g.hourly, backgroundColor: COLORS[0] }] },
+      options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
+    });
+    document.body.dataset.status = g.status;
+    document.body.dataset.refreshed = String(Date.now());
+  }
+  $('#actions').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-status]');
+    if (!button) return;
+    button.disabled = true;
+    setGroupStatus(app, id, button.dataset.status).then(refresh).catch(console.error);
+  });
+  await refresh();
+  setInterval(() => refresh().catch(console.error), REFRESH_MS);
+}
+
+// ---- One application's webhooks ----
+async function alertsPage() {
+  const app = decodeURIComponent(location.pathname.split('/')[2]);
+  const base = `/api/apps/${encodeURIComponent(app)}/webhooks`;
+  $('#title').textContent = app + ' · alerts';
+  document.title = app + ' alerts · Lookout';
+  $('#app-link').textContent = app;
+  $('#app-link').href = `/apps/${encodeURIComponent(app)}`;
+  function showError(error) {
+    $('#error').hidden = !error;
+    $('#error').textContent = error ? error.message : '';
+  }
+  async function refresh() {
+    const hooks = (await api(base)).webhooks;
+    const logs = await Promise.all(hooks.map((h) => api(`${base}/${h.id}/deliveries?limit=20`)));
+    $('#webhooks').innerHTML = hooks.length === 0 ? '<p class="muted spaced">No webhook yet: nothing is sent.</p>' : hooks.map((h, i) =>
+      `<div class="card spaced" data-webhook="${h.id}"><div class="toolbar"><h2>${esc(h.url)}</h2><button type="button" class="small" data-delete="${h.id}">Remove</button></div>` +
+      `<p class="muted">${esc(h.events.join(', '))} · ${esc(h.format)} · added ${when(h.created_at)}</p>` +
+      `<table class="deliveries"><thead><tr><th>Created</th><th>Events</th><th class="num">Count</th><th>Status</th><th class="num">Attempts</th><th>Answer</th></tr></thead><tbody>` +
+      (logs[i].deliveries.map((d) => `<tr><td>${when(d.created_at)}</td><td>${esc(d.events.join(', '))}</td><td class="num">${fmt(d.event_count)}</td>` +
+        `<td class="status">${esc(d.status)}</td><td class="num">${d.attempts}</td><td>${esc(d.status_code ?? d.error ?? '')}</td></tr>`).join('') ||
+        '<tr><td colspan="6" class="muted">nothing sent yet</td></tr>') + '</tbody></table></div>').join('');
+    document.body.dataset.webhooks = String(hooks.length);
+    document.body.dataset.refreshed = String(Date.now());
+  }
+  $('#add-form').onsubmit = (event) => {
+    event.preventDefault();
+    const events = [...document.querySelectorAll('input[name=event]:checked')].map((e) => e.value);
+    apiPost(base, { url: $('#url').value, events, format: $('#format').value })
+      .then(() => { $('#url').value = ''; showError(null); return refresh(); }).catch(showError);
+  };
+  $('#webhooks').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-delete]');
+    if (!button) return;
+    apiSend('DELETE', `${base}/${button.dataset.delete}`).then(refresh).catch(showError);
+  });
+  await refresh();
+  setInterval(() => refresh().catch(console.error), REFRESH_MS);
 }
 
 // ---- One application's policy ----
@@ -305,5 +460,5 @@ function loginPage() {
   $('#failed').hidden = !params().has('failed');
 }
 
-const pages = { apps: appsPage, app: appPage, search: searchPage, report: reportPage, policy: policyPage, login: loginPage };
+const pages = { apps: appsPage, app: appPage, search: searchPage, report: reportPage, policy: policyPage, group: groupPage, alerts: alertsPage, login: loginPage };
 Promise.resolve(pages[document.body.dataset.page]?.()).catch((error) => console.error(error));
