@@ -104,6 +104,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         _state.Apply(new LiveWindowMoved(Horizon()));
+        await SaveSketchesAsync(cancellationToken);
         if (Flushing) return; // Try again on the next tick: storage is moving under a commit.
         var finished = _commitsFinished;
         var mine = _state.Ledger;
@@ -226,6 +227,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     {
         while (_flushing is { IsCompleted: false } flushing) await flushing;
         if (_state.HasPending) await (_flushing = FlushLoopAsync());
+        await SaveSketchesAsync(cancellationToken);
     }
 
     // Takes everything pending, commits it, and loops while more arrived during the commit.
@@ -263,6 +265,23 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         finally
         {
             _flushing = null;
+        }
+    }
+
+    // The groups' distinct-value sketches are estimates: saved every reconcile tick and on deactivation, off
+    // the commit path, so a report costs the commit no sketch write. A failed save is tried again next tick.
+    private async Task SaveSketchesAsync(CancellationToken cancellationToken)
+    {
+        var dirty = _state.Groups.TakeDirtySketches();
+        if (dirty.Count == 0) return;
+        var app = App;
+        try
+        {
+            await Task.Run(() => _groupStore.SaveSketchesAsync(app, dirty, cancellationToken), cancellationToken);
+        }
+        catch (Exception ex) when (ex is StorageUnavailableException or OperationCanceledException)
+        {
+            _state.Groups.MarkDirty(dirty);
         }
     }
 

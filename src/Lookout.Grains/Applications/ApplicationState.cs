@@ -47,7 +47,7 @@ public sealed class ApplicationState
         var live = new LiveCounts(e.ValuesPerHour, e.Horizon);
         foreach (var counter in e.History.Counters) live.Add(counter.Key, counter.Count);
         Live = live;
-        Groups.Load(e.History.Groups ?? [], e.History.Counters);
+        Groups.Load(e.History.Groups ?? [], e.History.Sketches ?? [], e.History.Counters);
         Ledger = e.History.Ledger;
         Uncertain = false;
         Recoveries++;

@@ -21,7 +21,9 @@ public sealed class DistinctSketch
     private const byte ExactMarker = 1;
 
     private byte[]? _registers;
-    private readonly HashSet<ulong> _exact = [];
+    // The exact values, unsorted: at most 31, so a linear scan beats a hash set and takes a tenth of its memory.
+    private ulong[] _exact = [];
+    private int _count;
 
     /// <summary>An empty sketch.</summary>
     public DistinctSketch() { }
@@ -33,7 +35,7 @@ public sealed class DistinctSketch
         if (stored is { Length: Size }) sketch._registers = (byte[])stored.Clone();
         else if (stored is { Length: > 0 } && stored[0] == ExactMarker && (stored.Length - 1) % 8 == 0 && (stored.Length - 1) / 8 <= ExactLimit)
         {
-            for (var i = 1; i < stored.Length; i += 8) sketch._exact.Add(BinaryPrimitives.ReadUInt64LittleEndian(stored.AsSpan(i, 8)));
+            for (var i = 1; i < stored.Length; i += 8) sketch.Add(BinaryPrimitives.ReadUInt64LittleEndian(stored.AsSpan(i, 8)));
         }
         return sketch;
     }
@@ -42,26 +44,28 @@ public sealed class DistinctSketch
     public byte[] ToBytes()
     {
         if (_registers is not null) return (byte[])_registers.Clone();
-        var bytes = new byte[1 + 8 * _exact.Count];
+        var bytes = new byte[1 + 8 * _count];
         bytes[0] = ExactMarker;
-        var i = 1;
-        foreach (var hash in _exact.Order())
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i, 8), hash);
-            i += 8;
-        }
+        for (var i = 0; i < _count; i++) BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1 + 8 * i, 8), _exact[i]);
         return bytes;
     }
 
-    /// <summary>Adds a value by its 64-bit hash (well mixed: see <see cref="Hash(string)"/>).</summary>
-    public void Add(ulong hash)
+    /// <summary>Adds a value by its 64-bit hash (well mixed: see <see cref="Hash(string)"/>). Returns whether the
+    /// sketch changed (a new exact value, or a register raised).</summary>
+    public bool Add(ulong hash)
     {
-        if (_registers is null)
+        if (_registers is not null) return AddRegister(_registers, hash);
+        if (Array.IndexOf(_exact, hash, 0, _count) >= 0) return false;
+        if (_count == ExactLimit)
         {
-            if (_exact.Add(hash) && _exact.Count > ExactLimit) Promote();
-            return;
+            // The 32nd value: the estimate goes from exact to HyperLogLog, which is a change whatever the register says.
+            Promote();
+            AddRegister(_registers!, hash);
+            return true;
         }
-        AddRegister(_registers, hash);
+        if (_count == _exact.Length) Array.Resize(ref _exact, Math.Max(4, _exact.Length * 2));
+        _exact[_count++] = hash;
+        return true;
     }
 
     /// <summary>Adds every value of another sketch.</summary>
@@ -69,7 +73,7 @@ public sealed class DistinctSketch
     {
         if (other._registers is null)
         {
-            foreach (var hash in other._exact) Add(hash);
+            for (var i = 0; i < other._count; i++) Add(other._exact[i]);
             return;
         }
         if (_registers is null) Promote();
@@ -80,7 +84,7 @@ public sealed class DistinctSketch
     /// <summary>The number of distinct values added: exact up to <see cref="ExactLimit"/>, estimated beyond.</summary>
     public long Estimate()
     {
-        if (_registers is null) return _exact.Count;
+        if (_registers is null) return _count;
         double sum = 0;
         var zeros = 0;
         foreach (var r in _registers)
@@ -98,17 +102,20 @@ public sealed class DistinctSketch
     private void Promote()
     {
         _registers = new byte[Size];
-        foreach (var hash in _exact) AddRegister(_registers, hash);
-        _exact.Clear();
+        for (var i = 0; i < _count; i++) AddRegister(_registers, _exact[i]);
+        _exact = [];
+        _count = 0;
     }
 
-    private static void AddRegister(byte[] registers, ulong hash)
+    private static bool AddRegister(byte[] registers, ulong hash)
     {
         var index = (int)(hash >> 56);
         // Rank of the remaining 56 bits: position of the first one bit, 1-based; 57 when they are all zero.
         var rest = hash << 8;
         var rank = (byte)(rest == 0 ? 57 : BitOperations.LeadingZeroCount(rest) + 1);
-        if (rank > registers[index]) registers[index] = rank;
+        if (rank <= registers[index]) return false;
+        registers[index] = rank;
+        return true;
     }
 
     /// <summary>A well-mixed 64-bit hash of a string: FNV-1a, then SplitMix64's finalizer so that the high

@@ -1,18 +1,19 @@
-// An application's groups in its grain: committed state, the pending and in-flight batch deltas, and the
-// recent activity that spikes and sparklines read.
+// An application's groups in its grain: committed state, the pending and in-flight batch deltas, the
+// distinct-value sketches, and the recent activity that spikes and sparklines read.
 using Lookout.Grains.Counting;
 using Lookout.Grains.Reports;
 
 namespace Lookout.Grains.Groups;
 
 /// <summary>
-/// The groups of one application, held by its grain. <b>Committed</b> state (what storage holds) is changed
+/// The groups of one application, held by its grain. <b>Committed</b> state (what storage holds) changes
 /// only when a batch commits; reports accepted since sit in the pending delta, then in the in-flight one,
 /// exactly like the live counts. Whether a report opens a new group or reopens a resolved one is decided
 /// against all three layers, so a group is announced once even while its first batch is being written.
-/// Recent activity (per-minute for the spike window, per-hour for the baseline and the sparkline) counts
-/// accepted reports and is rebuilt from the durable <c>group</c> counters on recovery. Deterministic: time
-/// comes from the reports and from the caller.
+/// Sketches (distinct pages, clients, browsers) are estimates: they take every accepted report and are saved
+/// apart from the commit (<see cref="TakeDirtySketches"/>). Recent activity (per minute for the spike window,
+/// per hour for the baseline and the sparkline) counts accepted reports and is rebuilt from the durable
+/// <c>group</c> counters on recovery. Deterministic: time comes from the reports and from the caller.
 /// </summary>
 public sealed class GroupBook
 {
@@ -27,10 +28,13 @@ public sealed class GroupBook
     private const int BaselineHours = 24;
 
     private readonly int _max;
-    private readonly Dictionary<string, Entry> _committed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredGroup> _committed = new(StringComparer.Ordinal);
     private Dictionary<string, Change> _pending = new(StringComparer.Ordinal);
     private Dictionary<string, Change> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Sketches> _sketches = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Activity> _activity = new(StringComparer.Ordinal);
+    private int _newPending;
+    private int _newInFlight;
 
     /// <summary>Creates an empty book keeping at most <paramref name="maxGroups"/> groups.</summary>
     public GroupBook(int maxGroups)
@@ -42,22 +46,14 @@ public sealed class GroupBook
     /// <summary>Committed groups.</summary>
     public int Count => _committed.Count;
 
-    /// <summary>Groups committed or about to be (the bound applies to these).</summary>
-    private int Known => _committed.Count + NewIn(_pending) + NewIn(_inFlight);
-
-    private static int NewIn(Dictionary<string, Change> changes)
-    {
-        var n = 0;
-        foreach (var c in changes.Values) if (c.New) n++;
-        return n;
-    }
-
-    /// <summary>Replaces the committed state with what storage holds, and the hourly activity with the stored
-    /// <c>group</c> counters (<paramref name="hours"/>); the pending and in-flight deltas are kept.</summary>
-    public void Load(IReadOnlyList<StoredGroup> stored, IEnumerable<CountDelta> hours)
+    /// <summary>Replaces the committed state and the sketches with what storage holds, and the hourly activity
+    /// with the stored <c>group</c> counters in <paramref name="hours"/>; the pending and in-flight deltas are kept.</summary>
+    public void Load(IReadOnlyList<StoredGroup> stored, IReadOnlyList<GroupSketch> sketches, IEnumerable<CountDelta> hours)
     {
         _committed.Clear();
-        foreach (var g in stored) _committed[g.Key.Id] = new Entry(g);
+        foreach (var g in stored) _committed[g.Key.Id] = g;
+        // Sketches of groups still being written stay: they are in no row yet.
+        foreach (var s in sketches) _sketches[s.GroupId] = Sketches.From(s);
         _activity.Clear();
         foreach (var h in hours)
         {
@@ -74,27 +70,26 @@ public sealed class GroupBook
     {
         var id = key.Id;
         var at = report.ReceivedAt;
-        var latest = Latest(id);
-        var isNew = latest is null;
-        if (isNew && Known >= _max)
+        var known = _committed.TryGetValue(id, out var committed) || _pending.ContainsKey(id) || _inFlight.ContainsKey(id);
+        if (!known && _committed.Count + _newPending + _newInFlight >= _max)
         {
             Spike(app, AppWide, null, at, ignored: false, options, alerts);
             return Overflow;
         }
         if (!_pending.TryGetValue(id, out var change))
         {
-            _pending[id] = change = latest is null ? new Change(key, isNew: true) : new Change(key, latest);
+            _pending[id] = change = new Change(key, isNew: !known);
+            if (!known) _newPending++;
         }
-        change.Add(report, client);
-        var status = StatusOf(id);
-        if (isNew) alerts.Add(new AlertEvent($"{AlertKinds.NewGroup}:{id}", AlertKinds.NewGroup, app, at, key, 1));
-        else if (status.Status == GroupStatuses.Resolved && !RegressedSinceResolve(id))
+        change.Add(at);
+        SketchesOf(id).Add(report, client);
+        if (!known) alerts.Add(new AlertEvent($"{AlertKinds.NewGroup}:{id}", AlertKinds.NewGroup, app, at, key, 1));
+        else if (committed is { Status: GroupStatuses.Resolved } && at >= committed.StatusAt && !RegressedSinceResolve(id))
         {
             change.RegressedAt = at;
-            alerts.Add(new AlertEvent($"{AlertKinds.Regression}:{id}:{status.At.UtcTicks}", AlertKinds.Regression, app, at, key, CountOf(id)));
+            alerts.Add(new AlertEvent($"{AlertKinds.Regression}:{id}:{committed.StatusAt.UtcTicks}", AlertKinds.Regression, app, at, key, CountOf(id)));
         }
-        var ignored = status.Status == GroupStatuses.Ignored;
-        Spike(app, id, key, at, ignored, options, alerts);
+        Spike(app, id, key, at, committed?.Status == GroupStatuses.Ignored, options, alerts);
         Spike(app, AppWide, null, at, ignored: false, options, alerts);
         return id;
     }
@@ -117,32 +112,39 @@ public sealed class GroupBook
     public IReadOnlyList<GroupDelta> StartFlush()
     {
         _inFlight = _pending;
+        _newInFlight = _newPending;
         _pending = new Dictionary<string, Change>(StringComparer.Ordinal);
+        _newPending = 0;
         var deltas = new List<GroupDelta>(_inFlight.Count);
         foreach (var c in _inFlight.Values) deltas.Add(c.ToDelta());
         return deltas;
     }
 
-    /// <summary>The in-flight batch committed: its deltas become committed state.</summary>
+    /// <summary>The in-flight batch committed: its deltas become committed state, merged as storage merges them.</summary>
     public void Committed()
     {
         foreach (var (id, c) in _inFlight)
         {
-            if (_committed.TryGetValue(id, out var entry)) entry.Apply(c);
-            else _committed[id] = Entry.From(c);
+            var delta = c.ToDelta();
+            _committed[id] = _committed.TryGetValue(id, out var g) ? GroupMerge.Apply(g, delta) : GroupMerge.New(delta);
         }
-        _inFlight = new Dictionary<string, Change>(StringComparer.Ordinal);
+        ClearInFlight();
     }
 
     /// <summary>The in-flight batch failed; its deltas are dropped (the grain reloads from storage before it trusts memory).</summary>
-    public void Failed() => _inFlight = new Dictionary<string, Change>(StringComparer.Ordinal);
+    public void Failed() => ClearInFlight();
+
+    private void ClearInFlight()
+    {
+        _inFlight = new Dictionary<string, Change>(StringComparer.Ordinal);
+        _newInFlight = 0;
+    }
 
     /// <summary>Sets a committed group's status (after storage did). False when the group is unknown.</summary>
     public bool SetStatus(string id, string status, DateTimeOffset at)
     {
-        if (!_committed.TryGetValue(id, out var entry)) return false;
-        entry.Status = status;
-        entry.StatusAt = at;
+        if (!_committed.TryGetValue(id, out var g)) return false;
+        _committed[id] = g with { Status = status, StatusAt = at };
         // A regression in a batch not committed yet belongs to the episode before this change.
         if (_pending.TryGetValue(id, out var p)) p.RegressedAt = null;
         if (_inFlight.TryGetValue(id, out var f)) f.RegressedAt = null;
@@ -152,21 +154,43 @@ public sealed class GroupBook
     /// <summary>Whether the group exists (committed).</summary>
     public bool Contains(string id) => _committed.ContainsKey(id);
 
+    /// <summary>The sketches that changed since the last call, for saving; <see cref="MarkDirty"/> puts back
+    /// those whose save failed.</summary>
+    public IReadOnlyList<GroupSketch> TakeDirtySketches()
+    {
+        var dirty = new List<GroupSketch>();
+        foreach (var (id, s) in _sketches)
+        {
+            if (!s.Dirty) continue;
+            s.Dirty = false;
+            dirty.Add(s.ToStored(id));
+        }
+        return dirty;
+    }
+
+    /// <summary>Marks sketches as not saved.</summary>
+    public void MarkDirty(IEnumerable<GroupSketch> sketches)
+    {
+        foreach (var s in sketches)
+            if (_sketches.TryGetValue(s.GroupId, out var held)) held.Dirty = true;
+    }
+
     /// <summary>Committed groups as served, with sparklines ending at <paramref name="now"/>'s hour.</summary>
     public IEnumerable<GroupView> Views(DateTimeOffset now)
     {
-        foreach (var entry in _committed.Values) yield return View(entry, now);
+        foreach (var g in _committed.Values) yield return View(g, now);
     }
 
     /// <summary>One committed group, or null.</summary>
-    public GroupView? View(string id, DateTimeOffset now) => _committed.TryGetValue(id, out var e) ? View(e, now) : null;
+    public GroupView? View(string id, DateTimeOffset now) => _committed.TryGetValue(id, out var g) ? View(g, now) : null;
 
-    /// <summary>The application's reports per hour for the last 24 hours, oldest first.</summary>
-    public IReadOnlyList<long> AppHourly(DateTimeOffset now) => Hourly(AppWide, now);
-
-    private GroupView View(Entry e, DateTimeOffset now) => new(e.Key.Id, e.Key.Type, e.Key.Title,
-        e.Key.Key.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), e.Status, e.First, e.Last, e.Count,
-        e.Pages.Estimate(), e.Browsers.Count, e.Clients.Estimate(), e.RegressedAt, e.StatusAt, Hourly(e.Key.Id, now));
+    private GroupView View(StoredGroup g, DateTimeOffset now)
+    {
+        _sketches.TryGetValue(g.Key.Id, out var s);
+        return new GroupView(g.Key.Id, g.Key.Type, g.Key.Title, g.Key.Key.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), g.Status,
+            g.FirstSeen, g.LastSeen, g.Count, s?.Pages.Estimate() ?? 0, s?.Browsers.Length ?? 0, s?.Clients.Estimate() ?? 0, g.RegressedAt, g.StatusAt,
+            Hourly(g.Key.Id, now));
+    }
 
     private long[] Hourly(string id, DateTimeOffset now)
     {
@@ -177,19 +201,18 @@ public sealed class GroupBook
         return result;
     }
 
-    private (string Status, DateTimeOffset At) StatusOf(string id)
-        => _committed.TryGetValue(id, out var e) ? (e.Status, e.StatusAt) : (GroupStatuses.Open, default);
-
     private bool RegressedSinceResolve(string id)
         => (_pending.TryGetValue(id, out var p) && p.RegressedAt is not null) || (_inFlight.TryGetValue(id, out var f) && f.RegressedAt is not null);
 
     private long CountOf(string id)
-        => (_committed.TryGetValue(id, out var e) ? e.Count : 0) + (_inFlight.TryGetValue(id, out var f) ? f.Count : 0)
+        => (_committed.TryGetValue(id, out var g) ? g.Count : 0) + (_inFlight.TryGetValue(id, out var f) ? f.Count : 0)
            + (_pending.TryGetValue(id, out var p) ? p.Count : 0);
 
-    // The newest sketches and browsers of a group: pending, then in flight, then committed.
-    private ISketches? Latest(string id)
-        => _pending.TryGetValue(id, out var p) ? p : _inFlight.TryGetValue(id, out var f) ? f : _committed.TryGetValue(id, out var e) ? e : null;
+    private Sketches SketchesOf(string id)
+    {
+        if (!_sketches.TryGetValue(id, out var s)) _sketches[id] = s = new Sketches();
+        return s;
+    }
 
     private Activity ActivityOf(string id)
     {
@@ -197,140 +220,89 @@ public sealed class GroupBook
         return a;
     }
 
-    private interface ISketches
+    private sealed class Change(GroupKey key, bool isNew)
     {
-        DistinctSketch Pages { get; }
-        DistinctSketch Clients { get; }
-        List<string> Browsers { get; }
-    }
-
-    private sealed class Change : ISketches
-    {
-        public Change(GroupKey key, bool isNew)
-        {
-            Key = key;
-            New = isNew;
-            Pages = new DistinctSketch();
-            Clients = new DistinctSketch();
-            Browsers = [];
-        }
-
-        public Change(GroupKey key, ISketches from)
-        {
-            Key = key;
-            Pages = DistinctSketch.From(from.Pages.ToBytes());
-            Clients = DistinctSketch.From(from.Clients.ToBytes());
-            Browsers = [.. from.Browsers];
-        }
-
-        public GroupKey Key { get; }
-        public bool New { get; }
         public long Count { get; private set; }
         public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
         public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
         public DateTimeOffset? RegressedAt { get; set; }
-        public DistinctSketch Pages { get; }
-        public DistinctSketch Clients { get; }
-        public List<string> Browsers { get; }
+        public bool New => isNew;
+
+        public void Add(DateTimeOffset at)
+        {
+            Count++;
+            if (at < First) First = at;
+            if (at > Last) Last = at;
+        }
+
+        public GroupDelta ToDelta() => new(key, Count, First, Last, RegressedAt, isNew);
+    }
+
+    private sealed class Sketches
+    {
+        public DistinctSketch Pages { get; private init; } = new();
+        public DistinctSketch Clients { get; private init; } = new();
+        public string[] Browsers { get; private set; } = [];
+        public bool Dirty { get; set; }
+
+        public static Sketches From(GroupSketch s) => new()
+        {
+            Pages = DistinctSketch.From(s.Pages),
+            Clients = DistinctSketch.From(s.Clients),
+            Browsers = [.. s.Browsers.Take(MaxBrowsers)],
+        };
 
         public void Add(Report report, ulong client)
         {
-            Count++;
-            if (report.ReceivedAt < First) First = report.ReceivedAt;
-            if (report.ReceivedAt > Last) Last = report.ReceivedAt;
-            if (report.Path is { } path) Pages.Add(DistinctSketch.Hash(path));
-            if (client != 0) Clients.Add(client);
-            if (report.Browser is { } browser && Browsers.Count < MaxBrowsers && !Browsers.Contains(browser)) Browsers.Add(browser);
-        }
-
-        public GroupDelta ToDelta() => new(Key, Count, First, Last, RegressedAt, Pages.ToBytes(), Clients.ToBytes(), [.. Browsers]);
-    }
-
-    private sealed class Entry : ISketches
-    {
-        public Entry(StoredGroup g)
-        {
-            Key = g.Key;
-            First = g.FirstSeen;
-            Last = g.LastSeen;
-            Count = g.Count;
-            Status = g.Status;
-            StatusAt = g.StatusAt;
-            RegressedAt = g.RegressedAt;
-            Pages = DistinctSketch.From(g.Pages);
-            Clients = DistinctSketch.From(g.Clients);
-            Browsers = [.. g.Browsers];
-        }
-
-        private Entry(Change c)
-        {
-            Key = c.Key;
-            First = c.First;
-            Last = c.Last;
-            Count = c.Count;
-            Status = GroupStatuses.Open;
-            StatusAt = c.First;
-            Pages = c.Pages;
-            Clients = c.Clients;
-            Browsers = c.Browsers;
-        }
-
-        public static Entry From(Change c) => new(c);
-
-        public GroupKey Key { get; }
-        public DateTimeOffset First { get; private set; }
-        public DateTimeOffset Last { get; private set; }
-        public long Count { get; private set; }
-        public string Status { get; set; }
-        public DateTimeOffset StatusAt { get; set; }
-        public DateTimeOffset? RegressedAt { get; private set; }
-        public DistinctSketch Pages { get; private set; }
-        public DistinctSketch Clients { get; private set; }
-        public List<string> Browsers { get; private set; }
-
-        // The same merge the store does: additive count, least/greatest times, reopen only a resolved group.
-        public void Apply(Change c)
-        {
-            Count += c.Count;
-            if (c.First < First) First = c.First;
-            if (c.Last > Last) Last = c.Last;
-            if (c.RegressedAt is { } regressed && Status == GroupStatuses.Resolved)
+            if (report.Path is { } path) Dirty |= Pages.Add(DistinctSketch.Hash(path));
+            if (client != 0) Dirty |= Clients.Add(client);
+            if (report.Browser is { } browser && Browsers.Length < MaxBrowsers && Array.IndexOf(Browsers, browser) < 0)
             {
-                Status = GroupStatuses.Open;
-                StatusAt = regressed;
-                RegressedAt = regressed;
+                Browsers = [.. Browsers, browser];
+                Dirty = true;
             }
-            Pages = c.Pages;
-            Clients = c.Clients;
-            Browsers = c.Browsers;
         }
+
+        public GroupSketch ToStored(string id) => new(id, Pages.ToBytes(), Clients.ToBytes(), Browsers);
     }
 
-    // Accepted reports per hour (the baseline and sparkline) and per minute (the spike window).
+    // Accepted reports per hour (the baseline and the sparkline) and per minute (the spike window), in
+    // fixed rings: a few hundred bytes per group however long it lives.
     private sealed class Activity
     {
-        private readonly Dictionary<DateTimeOffset, long> _hours = [];
-        private readonly long[] _minuteCounts = new long[SpikeMinutes];
-        private readonly long[] _minutes = new long[SpikeMinutes];
+        private const int Hours = BaselineHours + 2;
+        private readonly long[] _hourCounts = new long[Hours];
+        private readonly long[] _hourStamps = new long[Hours];
+        private readonly int[] _minuteCounts = new int[SpikeMinutes];
+        private readonly long[] _minuteStamps = new long[SpikeMinutes];
 
         public DateTimeOffset SpikedHour { get; set; }
 
         public void AddHour(DateTimeOffset hour, long count)
         {
-            _hours[hour] = _hours.GetValueOrDefault(hour) + count;
-            if (_hours.Count > BaselineHours + 2)
+            var stamp = hour.UtcTicks / TimeSpan.TicksPerHour;
+            var slot = (int)(stamp % Hours);
+            if (_hourStamps[slot] != stamp)
             {
-                var newest = _hours.Keys.Max();
-                foreach (var old in _hours.Keys.Where(h => h < newest.AddHours(-(BaselineHours + 1))).ToList()) _hours.Remove(old);
+                // An older hour than the one in its slot is outside the ring: nothing to keep it for.
+                if (_hourStamps[slot] > stamp) return;
+                _hourStamps[slot] = stamp;
+                _hourCounts[slot] = 0;
             }
+            _hourCounts[slot] += count;
         }
 
-        public long Hour(DateTimeOffset hour) => _hours.GetValueOrDefault(hour);
+        public long Hour(DateTimeOffset hour)
+        {
+            var stamp = hour.UtcTicks / TimeSpan.TicksPerHour;
+            var slot = (int)(stamp % Hours);
+            return _hourStamps[slot] == stamp ? _hourCounts[slot] : 0;
+        }
 
         public long Before(DateTimeOffset hour, int hours)
         {
             long sum = 0;
-            for (var i = 1; i <= hours; i++) sum += _hours.GetValueOrDefault(hour.AddHours(-i));
+            for (var i = 1; i <= hours; i++) sum += Hour(hour.AddHours(-i));
             return sum;
         }
 
@@ -339,15 +311,15 @@ public sealed class GroupBook
         {
             var minute = at.UtcTicks / TimeSpan.TicksPerMinute;
             var slot = (int)(minute % SpikeMinutes);
-            if (_minutes[slot] != minute)
+            if (_minuteStamps[slot] != minute)
             {
-                _minutes[slot] = minute;
+                _minuteStamps[slot] = minute;
                 _minuteCounts[slot] = 0;
             }
             _minuteCounts[slot]++;
             long recent = 0;
             for (var i = 0; i < SpikeMinutes; i++)
-                if (_minutes[i] > minute - SpikeMinutes && _minutes[i] <= minute) recent += _minuteCounts[i];
+                if (_minuteStamps[i] > minute - SpikeMinutes && _minuteStamps[i] <= minute) recent += _minuteCounts[i];
             return recent;
         }
     }

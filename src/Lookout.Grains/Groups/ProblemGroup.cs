@@ -15,7 +15,8 @@ public static class GroupStatuses
     public static bool IsValid(string? status) => status is Open or Resolved or Ignored;
 }
 
-/// <summary>A group's committed state, as stored in <c>lookout_groups</c> and loaded on activation.</summary>
+/// <summary>A group's committed state, as stored in <c>lookout_groups</c> (plus the deltas not folded yet) and
+/// loaded on activation.</summary>
 /// <param name="Key">Id, type, key fields and title.</param>
 /// <param name="FirstSeen">Receipt time of its first report.</param>
 /// <param name="LastSeen">Receipt time of its latest report.</param>
@@ -23,26 +24,51 @@ public static class GroupStatuses
 /// <param name="Status">One of <see cref="GroupStatuses"/>.</param>
 /// <param name="StatusAt">When the status was last set (by an operator or by a regression).</param>
 /// <param name="RegressedAt">When a report last reopened it after it was resolved, or null.</param>
+public sealed record StoredGroup(GroupKey Key, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Count, string Status,
+    DateTimeOffset StatusAt, DateTimeOffset? RegressedAt);
+
+/// <summary>A group's distinct-value estimates as stored in <c>lookout_group_sketches</c>: saved by the grain
+/// every reconcile tick and on deactivation, off the commit path (they are estimates; a silo's death loses at
+/// most one interval of them).</summary>
+/// <param name="GroupId">The group.</param>
 /// <param name="Pages">Sketch of distinct report paths.</param>
 /// <param name="Clients">Sketch of distinct clients (salted, daily-rotated address hashes; no address is kept).</param>
 /// <param name="Browsers">Distinct browser families, at most <see cref="GroupBook.MaxBrowsers"/>.</param>
-public sealed record StoredGroup(GroupKey Key, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Count, string Status,
-    DateTimeOffset StatusAt, DateTimeOffset? RegressedAt, byte[]? Pages, byte[]? Clients, IReadOnlyList<string> Browsers);
+public sealed record GroupSketch(string GroupId, byte[] Pages, byte[] Clients, IReadOnlyList<string> Browsers);
 
-/// <summary>What one commit adds to a group: the batch's reports counted, plus the full sketches and browser
-/// list as of the batch (they are estimates; the last writer wins, which a brief second activation during a
-/// membership change can only make slightly low). Count, first and last seen are merged additively by the
-/// store, so they stay exact whatever commits race.</summary>
+/// <summary>What one commit adds to a group. The store appends it and folds it into the group row later,
+/// additively (count, least first seen, greatest last seen), so it stays exact whatever commits race.</summary>
 /// <param name="Key">The group.</param>
 /// <param name="Count">Reports of this batch in it.</param>
 /// <param name="First">Earliest receipt time in the batch.</param>
 /// <param name="Last">Latest receipt time in the batch.</param>
 /// <param name="RegressedAt">Set when this batch reopens the group (it was resolved): the first such report's time.</param>
-/// <param name="Pages">Full pages sketch.</param>
-/// <param name="Clients">Full clients sketch.</param>
-/// <param name="Browsers">Full browser list.</param>
-public sealed record GroupDelta(GroupKey Key, long Count, DateTimeOffset First, DateTimeOffset Last, DateTimeOffset? RegressedAt,
-    byte[] Pages, byte[] Clients, IReadOnlyList<string> Browsers);
+/// <param name="New">Whether the group is new in this batch (its definition is written with it).</param>
+public sealed record GroupDelta(GroupKey Key, long Count, DateTimeOffset First, DateTimeOffset Last, DateTimeOffset? RegressedAt, bool New);
+
+/// <summary>How group state merges, the same in memory, in the fold and in recovery: additive count,
+/// least/greatest times, and a regression reopens a resolved group only if it came after the status was set.</summary>
+public static class GroupMerge
+{
+    /// <summary><paramref name="group"/> with <paramref name="delta"/> folded in.</summary>
+    public static StoredGroup Apply(StoredGroup group, GroupDelta delta)
+    {
+        var reopen = group.Status == GroupStatuses.Resolved && delta.RegressedAt is { } at && at >= group.StatusAt;
+        return group with
+        {
+            Count = group.Count + delta.Count,
+            FirstSeen = delta.First < group.FirstSeen ? delta.First : group.FirstSeen,
+            LastSeen = delta.Last > group.LastSeen ? delta.Last : group.LastSeen,
+            Status = reopen ? GroupStatuses.Open : group.Status,
+            StatusAt = reopen ? delta.RegressedAt!.Value : group.StatusAt,
+            RegressedAt = reopen ? delta.RegressedAt : group.RegressedAt,
+        };
+    }
+
+    /// <summary>A group first stored by <paramref name="delta"/>.</summary>
+    public static StoredGroup New(GroupDelta delta)
+        => new(delta.Key, delta.First, delta.Last, delta.Count, GroupStatuses.Open, delta.First, null);
+}
 
 /// <summary>A group as the read API serves it.</summary>
 /// <param name="Id">Group id.</param>

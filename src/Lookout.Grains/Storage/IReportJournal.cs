@@ -50,8 +50,10 @@ public readonly record struct AppLedger(long Total, long Noise, long Rebuilds);
 /// the deltas not folded yet) and the summary they belong to, read in one snapshot.</summary>
 /// <param name="Counters">Every counter of hours at or after the requested start.</param>
 /// <param name="Ledger">The application's summary in the same snapshot.</param>
-/// <param name="Groups">The application's problem groups in the same snapshot.</param>
-public sealed record CountHistory(IReadOnlyList<CountDelta> Counters, AppLedger Ledger, IReadOnlyList<StoredGroup>? Groups = null);
+/// <param name="Groups">The application's problem groups in the same snapshot (their unfolded deltas applied).</param>
+/// <param name="Sketches">The groups' saved distinct-value sketches.</param>
+public sealed record CountHistory(IReadOnlyList<CountDelta> Counters, AppLedger Ledger, IReadOnlyList<StoredGroup>? Groups = null,
+    IReadOnlyList<GroupSketch>? Sketches = null);
 
 /// <summary>Read access to the durable counters, for the application grain's recovery.</summary>
 public interface ICountHistory
@@ -66,10 +68,15 @@ public interface ICountHistory
     Task<AppLedger> GetLedgerAsync(string app, CancellationToken cancellationToken);
 }
 
-/// <summary>Writes of group statuses (an operator's resolve, ignore, reopen).</summary>
+/// <summary>Writes of group state outside the commit: an operator's status change, and the sketches.</summary>
 public interface IGroupStore
 {
-    /// <summary>Sets a group's status; durable on return. False when the group is not stored.</summary>
+    /// <summary>Sets a group's status; durable on return. False when the group is not stored (its deltas not
+    /// folded yet are folded first, so a group committed a moment ago is found).</summary>
     /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
     Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Saves sketches (the last writer wins: they are estimates); durable on return.</summary>
+    /// <exception cref="StorageUnavailableException">The database could not be reached.</exception>
+    Task SaveSketchesAsync(string app, IReadOnlyList<GroupSketch> sketches, CancellationToken cancellationToken);
 }

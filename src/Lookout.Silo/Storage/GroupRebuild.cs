@@ -8,10 +8,10 @@ namespace Lookout.Silo.Storage;
 /// Group rows rebuilt from raw events: count, first and last seen, the pages sketch and the browsers come
 /// from the reports stored with each group id (plus the <c>group</c> counters of hours before the retention
 /// cut, whose reports are gone). Status, when it was set, the last regression and the clients sketch are
-/// kept from the existing row: no raw event records them (no client address is ever stored). A group with
+/// kept from what was stored: no raw event records them (no client address is ever stored). A group with
 /// neither raw events nor kept counts is dropped.
 /// </summary>
-internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnlyDictionary<string, long> kept)
+internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnlyList<GroupSketch> sketches, IReadOnlyDictionary<string, long> kept)
 {
     /// <summary>Columns the rebuild scan reads, in <see cref="Add"/>'s order.</summary>
     public const string Columns = "group_id, received_at, type, effective_directive, blocked_host, blocked_url, disposition, classification, report_host, path, browser";
@@ -40,27 +40,32 @@ internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnl
         if (browser is not null && g.Browsers.Count < GroupBook.MaxBrowsers && !g.Browsers.Contains(browser)) g.Browsers.Add(browser);
     }
 
-    /// <summary>The rebuilt rows.</summary>
-    public List<StoredGroup> Build()
+    /// <summary>The rebuilt rows and sketches.</summary>
+    public (List<StoredGroup> Rows, List<GroupSketch> Sketches) Build()
     {
         var before = existing.ToDictionary(g => g.Key.Id, StringComparer.Ordinal);
+        var clients = sketches.ToDictionary(s => s.GroupId, s => s.Clients, StringComparer.Ordinal);
         var rows = new List<StoredGroup>();
+        var rebuilt = new List<GroupSketch>();
         foreach (var (id, g) in _groups)
         {
             var keptCount = kept.GetValueOrDefault(id);
             before.TryGetValue(id, out var old);
             // With counts kept from before the cut, first seen stays what it was.
             var first = keptCount > 0 && old is not null && old.FirstSeen < g.First ? old.FirstSeen : g.First;
-            rows.Add(new StoredGroup(old?.Key ?? g.Key, first, g.Last, g.Count + keptCount, old?.Status ?? GroupStatuses.Open, old?.StatusAt ?? first,
-                old?.RegressedAt, g.Pages.ToBytes(), old?.Clients, g.Browsers));
+            rows.Add(new StoredGroup(old?.Key ?? g.Key, first, g.Last, g.Count + keptCount, old?.Status ?? GroupStatuses.Open, old?.StatusAt ?? first, old?.RegressedAt));
+            rebuilt.Add(new GroupSketch(id, g.Pages.ToBytes(), clients.GetValueOrDefault(id) ?? new DistinctSketch().ToBytes(), g.Browsers));
         }
+        var rebuiltIds = rows.Select(r => r.Key.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var old in existing)
         {
-            if (_groups.ContainsKey(old.Key.Id)) continue;
+            if (rebuiltIds.Contains(old.Key.Id)) continue;
             var keptCount = kept.GetValueOrDefault(old.Key.Id);
-            if (keptCount > 0) rows.Add(old with { Count = keptCount });
+            if (keptCount <= 0) continue;
+            rows.Add(old with { Count = keptCount });
+            if (sketches.FirstOrDefault(s => s.GroupId == old.Key.Id) is { } sketch) rebuilt.Add(sketch);
         }
-        return rows;
+        return (rows, rebuilt);
     }
 
     private sealed class Accumulated(GroupKey key)

@@ -90,6 +90,36 @@ public sealed class GroupBookTests
     }
 
     [Fact]
+    public void A_report_received_before_the_resolve_counts_but_does_not_regress()
+    {
+        var book = new GroupBook(10);
+        var (id, _) = Accept(book, Csp("a.example", T0));
+        Commit(book);
+        book.SetStatus(id, GroupStatuses.Resolved, T0.AddMinutes(5));
+        // Received at 4 minutes, accepted after the resolve (it waited in a queue): the problem was not back.
+        Assert.Empty(Accept(book, Csp("a.example", T0.AddMinutes(4))).Alerts);
+        Commit(book);
+        Assert.Equal((GroupStatuses.Resolved, 2L), (book.View(id, T0)!.Status, book.View(id, T0)!.Count));
+    }
+
+    [Fact]
+    public void Sketches_are_saved_when_they_changed_and_again_after_a_failed_save()
+    {
+        var book = new GroupBook(10);
+        var (id, _) = Accept(book, Csp("a.example", T0, "/a"));
+        var first = Assert.Single(book.TakeDirtySketches());
+        Assert.Equal((id, 1L), (first.GroupId, DistinctSketch.From(first.Pages).Estimate()));
+        Assert.Empty(book.TakeDirtySketches());
+        // The same page, client and browser again: nothing new to save.
+        Accept(book, Csp("a.example", T0, "/a"));
+        Assert.Empty(book.TakeDirtySketches());
+        Accept(book, Csp("a.example", T0, "/b"));
+        var second = book.TakeDirtySketches();
+        book.MarkDirty(second);
+        Assert.Equal(2, DistinctSketch.From(Assert.Single(book.TakeDirtySketches()).Pages).Estimate());
+    }
+
+    [Fact]
     public void Past_the_bound_reports_are_overflow_and_announce_nothing()
     {
         var book = new GroupBook(2);
@@ -112,7 +142,7 @@ public sealed class GroupBookTests
         Commit(book);
         // 24 reports an hour over the 24 hours before: 576, so 10 minutes need 5 × 576 / 144 = 20, and the floor is 50.
         var hours = Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, id), 24)).ToList();
-        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 577, GroupStatuses.Open, T0.AddHours(-30), null, null, null, [])], hours);
+        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 577, GroupStatuses.Open, T0.AddHours(-30), null)], [], hours);
         var alerts = new List<AlertEvent>();
         for (var i = 0; i < 49; i++) alerts.AddRange(Accept(book, Csp("a.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);
         Assert.DoesNotContain(alerts, a => a.Group is not null);
@@ -132,7 +162,7 @@ public sealed class GroupBookTests
         Commit(book);
         // 100 an hour: 10 minutes need 5 × 2400 / 144 ≈ 83.4, so 80 is no spike.
         var hours = Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, id), 100)).ToList();
-        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Ignored, T0.AddHours(-30), null, null, null, [])], hours);
+        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Ignored, T0.AddHours(-30), null)], [], hours);
         var alerts = new List<AlertEvent>();
         for (var i = 0; i < 200; i++) alerts.AddRange(Accept(book, Csp("a.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);
         Assert.DoesNotContain(alerts, a => a.Group is not null);
@@ -141,7 +171,7 @@ public sealed class GroupBookTests
         var fresh = new GroupBook(10);
         var (other, _) = Accept(fresh, Csp("b.example", T0.AddHours(-30)));
         Commit(fresh);
-        fresh.Load([new StoredGroup(ProblemGroups.Of(Csp("b.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Open, T0, null, null, null, [])],
+        fresh.Load([new StoredGroup(ProblemGroups.Of(Csp("b.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Open, T0, null)], [],
             Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, other), 100)));
         var seen = new List<AlertEvent>();
         for (var i = 0; i < 84; i++) seen.AddRange(Accept(fresh, Csp("b.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);

@@ -43,28 +43,22 @@ internal sealed class RecordingJournal : IReportJournal, ICountHistory, IGroupSt
         }
     }
 
-    // The merge the databases do (PostgresStorage.UpsertGroupsAsync): additive count, least/greatest times,
-    // a regression reopens a group that is still resolved, the newest sketches win.
+    // The merge the databases' fold does: the shared rules of GroupMerge.
     private void MergeGroup(string app, GroupDelta d)
+        => _groups[(app, d.Key.Id)] = _groups.TryGetValue((app, d.Key.Id), out var g) ? GroupMerge.Apply(g, d) : GroupMerge.New(d);
+
+    private readonly Dictionary<(string App, string Id), GroupSketch> _sketches = [];
+
+    public Task SaveSketchesAsync(string app, IReadOnlyList<GroupSketch> sketches, CancellationToken cancellationToken)
     {
-        if (!_groups.TryGetValue((app, d.Key.Id), out var g))
-        {
-            _groups[(app, d.Key.Id)] = new StoredGroup(d.Key, d.First, d.Last, d.Count, GroupStatuses.Open, d.First, null, d.Pages, d.Clients, d.Browsers);
-            return;
-        }
-        var regressed = g.Status == GroupStatuses.Resolved && d.RegressedAt is not null;
-        _groups[(app, d.Key.Id)] = g with
-        {
-            Count = g.Count + d.Count,
-            FirstSeen = d.First < g.FirstSeen ? d.First : g.FirstSeen,
-            LastSeen = d.Last > g.LastSeen ? d.Last : g.LastSeen,
-            Status = regressed ? GroupStatuses.Open : g.Status,
-            StatusAt = regressed ? d.RegressedAt!.Value : g.StatusAt,
-            RegressedAt = regressed ? d.RegressedAt : g.RegressedAt,
-            Pages = d.Pages,
-            Clients = d.Clients,
-            Browsers = d.Browsers,
-        };
+        lock (_commits) foreach (var s in sketches) _sketches[(app, s.GroupId)] = s;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The sketches as saved.</summary>
+    public IReadOnlyList<GroupSketch> Sketches(string app)
+    {
+        lock (_commits) return [.. _sketches.Where(s => s.Key.App == app).Select(s => s.Value)];
     }
 
     public Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken)
@@ -89,7 +83,7 @@ internal sealed class RecordingJournal : IReportJournal, ICountHistory, IGroupSt
         var counters = new Dictionary<CountKey, long>();
         foreach (var delta in Commits.Where(c => c.App == app).SelectMany(c => c.Deltas).Where(d => d.Key.Bucket >= since))
             counters[delta.Key] = counters.GetValueOrDefault(delta.Key) + delta.Count;
-        return Task.FromResult(new CountHistory([.. counters.Select(c => new CountDelta(c.Key, c.Value))], Ledger(app), Groups(app)));
+        return Task.FromResult(new CountHistory([.. counters.Select(c => new CountDelta(c.Key, c.Value))], Ledger(app), Groups(app), Sketches(app)));
     }
 
     public Task<AppLedger> GetLedgerAsync(string app, CancellationToken cancellationToken) => Task.FromResult(Ledger(app));

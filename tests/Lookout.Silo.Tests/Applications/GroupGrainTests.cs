@@ -51,7 +51,9 @@ public sealed class GroupGrainTests
         var cdn = after["script-src-elem blocked cdn.evil.example"];
         Assert.Equal((Reports.Noon, Reports.Noon.AddMinutes(1).AddSeconds(3)), (cdn.FirstSeen, cdn.LastSeen));
         Assert.Equal(4, cdn.Pages);
-        Assert.Equal(2, cdn.Clients);
+        // The first activation died before it saved its sketches (every reconcile tick): estimates lose at
+        // most one interval of clients, so only the second client is known.
+        Assert.Equal(1, cdn.Clients);
         // What memory holds is what storage holds.
         Assert.Equal(_journal.Groups("groups").ToDictionary(g => g.Key.Title, g => g.Count), after.ToDictionary(g => g.Key, g => g.Value.Count));
         // Recovered groups are known: no second announcement.
@@ -71,7 +73,8 @@ public sealed class GroupGrainTests
         Assert.Null(await grain.SetGroupStatusAsync("0123456789abcdef", GroupStatuses.Resolved));
         Assert.Equal(GroupStatuses.Resolved, _journal.Groups("regress").Single(g => g.Key.Id == inline.Id).Status);
 
-        var later = Reports.Noon.AddMinutes(3);
+        // After the resolve: the grains' clock stands at 12:20, these reports arrive at 12:25.
+        var later = Reports.Noon.AddMinutes(10);
         await grain.AcceptAsync([Reports.Csp("https://shop.example/checkout", "inline", "script-src-elem", later),
             Reports.Csp("https://shop.example/checkout", "inline", "script-src-elem", later.AddSeconds(1))]);
         Assert.Single(Alerts(AlertKinds.Regression));

@@ -326,9 +326,31 @@ internal static class PostgresSchema
                 status text not null,
                 status_at timestamptz not null,
                 regressed_at timestamptz,
-                -- HyperLogLog registers (256 bytes each): estimates, no value can be read back from them.
-                pages bytea,
-                clients bytea,
+                primary key (app, group_id)
+            );
+            -- What each commit adds to its groups, one row per application and commit as parallel arrays, folded
+            -- into lookout_groups in the background like the count deltas: a commit appends one narrow row
+            -- instead of updating a row per group, and a fold merges a second's worth into one upsert per group.
+            -- New groups carry their definition (type, key, title) in the new_* arrays.
+            create table lookout_group_deltas (
+                app text not null,
+                ids text[] not null,
+                counts bigint[] not null,
+                firsts timestamptz[] not null,
+                lasts timestamptz[] not null,
+                regressed timestamptz[] not null,
+                new_ids text[] not null,
+                new_types text[] not null,
+                new_keys text[] not null,
+                new_titles text[] not null
+            );
+            -- Distinct pages and clients (exact hashes or HyperLogLog registers) and browsers: estimates the
+            -- grains save every few seconds, apart from the commit; no value can be read back from them.
+            create table lookout_group_sketches (
+                app text not null,
+                group_id text not null,
+                pages bytea not null,
+                clients bytea not null,
                 browsers text[] not null,
                 primary key (app, group_id)
             );

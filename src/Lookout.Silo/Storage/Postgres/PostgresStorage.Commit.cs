@@ -49,7 +49,7 @@ internal sealed partial class PostgresStorage
             await UpsertAppsAsync(connection, transaction, batchesToWrite, cancellationToken);
             if (batchesToWrite.Any(b => b.Reports.Count > 0)) await CopyReportsAsync(connection, batchesToWrite, cancellationToken);
             await AppendDeltasAsync(connection, batchesToWrite, cancellationToken);
-            await UpsertGroupsAsync(connection, transaction, batchesToWrite, cancellationToken);
+            await AppendGroupDeltasAsync(connection, batchesToWrite, cancellationToken);
             await QueueAlertsAsync(connection, transaction, batchesToWrite, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

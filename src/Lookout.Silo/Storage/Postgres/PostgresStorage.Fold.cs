@@ -15,7 +15,7 @@ internal sealed partial class PostgresStorage
     /// bounded size and time instead of one statement that runs into the command timeout.</summary>
     internal const int FoldChunkRows = 2_000;
 
-    /// <summary>Moves every committed count delta into lookout_counts, a chunk per transaction: each chunk's
+    /// <summary>Moves every committed count delta into lookout_counts (and group delta into lookout_groups), a chunk per transaction: each chunk's
     /// deltas are deleted and their sums upserted together, so each is counted exactly once whether or not
     /// a fold fails or another silo folds at the same time. Returns the counter rows written, or 0 when
     /// another silo was folding (it takes these deltas too).</summary>
@@ -34,16 +34,17 @@ internal sealed partial class PostgresStorage
                     if (await tryLock.ExecuteScalarAsync(cancellationToken) is not true) break;
                 }
                 var (moved, counters) = await FoldAsync(connection, transaction, app: null, cancellationToken);
+                var (groupsMoved, groups) = await FoldGroupsAsync(connection, transaction, app: null, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                written += counters;
-                if (moved < FoldChunkRows) break;
+                written += counters + groups;
+                if (moved < FoldChunkRows && groupsMoved < FoldChunkRows) break;
             }
             if (written > 0)
             {
                 // The folded rows are dead now. Autovacuum visits a table about once a minute, and until
                 // then reads and the next fold would scan a minute of dead rows: vacuum this small table now
                 // (skipping it if autovacuum is already at it).
-                await using var vacuum = new NpgsqlCommand("vacuum (skip_locked) lookout_count_deltas", connection);
+                await using var vacuum = new NpgsqlCommand("vacuum (skip_locked) lookout_count_deltas, lookout_group_deltas", connection);
                 await vacuum.ExecuteNonQueryAsync(cancellationToken);
             }
             return written;

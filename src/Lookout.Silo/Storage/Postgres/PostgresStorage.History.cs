@@ -1,5 +1,5 @@
-// What an application grain recovers from on PostgreSQL: its counters since a time and its summary, in one
-// statement (one snapshot, so a concurrent commit or fold is in both or in neither).
+// What an application grain recovers from on PostgreSQL: its counters since a time, its summary and its groups,
+// in one repeatable-read snapshot (a concurrent commit or fold is in all of them or in none).
 using Lookout.Grains.Counting;
 using Lookout.Grains.Storage;
 using Npgsql;
@@ -40,8 +40,9 @@ internal sealed partial class PostgresStorage : ICountHistory
                 }
             }
             var groups = await ReadGroupsAsync(connection, transaction, app, cancellationToken);
+            var sketches = await ReadSketchesAsync(connection, transaction, app, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new CountHistory(counters, ledger, groups);
+            return new CountHistory(counters, ledger, groups, sketches);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {

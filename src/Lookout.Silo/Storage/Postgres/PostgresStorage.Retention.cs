@@ -108,6 +108,22 @@ internal sealed partial class PostgresStorage
         {
             await markers.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Webhook history goes with the raw events: finished deliveries and the events they carried.
+        await using (var alerts = new NpgsqlCommand("""
+            delete from lookout_webhook_deliveries where status <> 'pending' and finished_at < $1
+            """, connection))
+        {
+            alerts.Parameters.Add(new() { Value = reportsBefore.ToUniversalTime() });
+            await alerts.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var outbox = new NpgsqlCommand("""
+            delete from lookout_webhook_outbox o where o.delivery_id is not null and o.queued_at < $1
+                and not exists (select 1 from lookout_webhook_deliveries d where d.id = o.delivery_id)
+            """, connection))
+        {
+            outbox.Parameters.Add(new() { Value = reportsBefore.ToUniversalTime() });
+            await outbox.ExecuteNonQueryAsync(cancellationToken);
+        }
         return new RetentionResult(deleted, dropped, counts);
     }
 

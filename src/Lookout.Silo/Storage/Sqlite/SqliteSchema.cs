@@ -186,9 +186,27 @@ internal static class SqliteSchema
                 status text not null,
                 status_at integer not null,
                 regressed_at integer,
-                pages blob,
-                clients blob,
-                -- Browser families separated by tabs.
+                primary key (app, group_id)
+            );
+            -- What each commit adds to its groups, folded into lookout_groups in the background like the count
+            -- deltas. A new group's row carries its definition (type, key, title); others leave them empty.
+            create table lookout_group_deltas (
+                app text not null,
+                group_id text not null,
+                count integer not null,
+                first integer not null,
+                last integer not null,
+                regressed integer,
+                type text not null,
+                key text not null,
+                title text not null
+            );
+            -- Distinct pages and clients and browsers (tab-separated): estimates the grains save apart from the commit.
+            create table lookout_group_sketches (
+                app text not null,
+                group_id text not null,
+                pages blob not null,
+                clients blob not null,
                 browsers text not null,
                 primary key (app, group_id)
             );

@@ -58,7 +58,7 @@ internal sealed partial class SqliteStorage
                 wrote = true;
             }
             statements.AppendDeltas(transaction, counts.Select(kv => (kv.Key.App, kv.Key.Key, kv.Value)));
-            UpsertGroups(connection, transaction, written);
+            AppendGroupDeltas(connection, transaction, written);
             QueueAlerts(connection, transaction, written, DateTimeOffset.UtcNow);
             if (wrote) transaction.Commit();
             else transaction.Rollback();

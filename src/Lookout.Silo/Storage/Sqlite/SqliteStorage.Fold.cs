@@ -9,16 +9,21 @@ internal sealed partial class SqliteStorage
     /// transactions of bounded size, and commits get the writer between two of them.</summary>
     internal const int FoldChunkRows = 20_000;
 
-    /// <summary>Moves every committed count delta into lookout_counts, a chunk per write transaction (sums
-    /// upserted, deltas deleted together), so each is counted exactly once. Returns the counter rows written.</summary>
+    /// <summary>Moves every committed count delta into lookout_counts and group delta into lookout_groups, a chunk
+    /// per write transaction (sums upserted, deltas deleted together), so each is counted exactly once. Returns
+    /// the counter rows written plus the group deltas moved.</summary>
     public async Task<long> FoldCountsAsync(CancellationToken cancellationToken)
     {
         long written = 0;
         while (true)
         {
-            var (moved, counters) = await WriteAsync((connection, transaction) => Fold(connection, transaction, app: null), cancellationToken);
-            written += counters;
-            if (moved < FoldChunkRows) return written;
+            var (moved, counters, groups) = await WriteAsync((connection, transaction) =>
+            {
+                var (m, c) = Fold(connection, transaction, app: null);
+                return (m, c, FoldGroups(connection, transaction, app: null));
+            }, cancellationToken);
+            written += counters + groups;
+            if (moved < FoldChunkRows && groups < FoldChunkRows) return written;
         }
     }
 

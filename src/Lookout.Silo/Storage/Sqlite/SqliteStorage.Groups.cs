@@ -1,4 +1,5 @@
-// Problem groups and their alerts on SQLite: upserts in the commit, statuses, recovery.
+// Problem groups and their alerts on SQLite: deltas appended by the commit and folded later, statuses,
+// sketches, recovery and rebuild.
 using Lookout.Grains.Groups;
 using Lookout.Grains.Storage;
 using Microsoft.Data.Sqlite;
@@ -7,47 +8,78 @@ namespace Lookout.Silo.Storage.Sqlite;
 
 internal sealed partial class SqliteStorage : IGroupStore
 {
-    // The same merge as PostgreSQL's: additive count, least/greatest times, a regression reopens only a
-    // group that is still resolved, sketches and browsers from the newest copy.
-    private const string UpsertGroupSql = """
-        insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
-        values ($app, $id, $type, $key, $title, $first, $last, $count, 'open', $first, $regressed, $pages, $clients, $browsers)
-        on conflict (app, group_id) do update set
-            first_seen = min(first_seen, excluded.first_seen),
-            last_seen = max(last_seen, excluded.last_seen),
-            count = count + excluded.count,
-            status_at = case when status = 'resolved' and excluded.regressed_at is not null then excluded.regressed_at else status_at end,
-            regressed_at = case when status = 'resolved' and excluded.regressed_at is not null then excluded.regressed_at else regressed_at end,
-            status = case when status = 'resolved' and excluded.regressed_at is not null then 'open' else status end,
-            pages = excluded.pages,
-            clients = excluded.clients,
-            browsers = excluded.browsers
-        """;
-
-    private static void UpsertGroups(SqliteConnection connection, SqliteTransaction transaction, List<CommitBatch> batches)
+    private static void AppendGroupDeltas(SqliteConnection connection, SqliteTransaction transaction, List<CommitBatch> batches)
     {
         var rows = GroupRows.Merge(batches);
         if (rows.Count == 0) return;
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = UpsertGroupSql;
+        command.CommandText = """
+            insert into lookout_group_deltas (app, group_id, count, first, last, regressed, type, key, title)
+            values ($app, $id, $count, $first, $last, $regressed, $type, $key, $title)
+            """;
+        var p = new[] { "$app", "$id", "$count", "$first", "$last", "$regressed", "$type", "$key", "$title" }
+            .Select(name => command.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
         foreach (var (app, d) in rows)
         {
-            command.Parameters.Clear();
-            command.Parameters.AddWithValue("$app", app);
-            command.Parameters.AddWithValue("$id", d.Key.Id);
-            command.Parameters.AddWithValue("$type", d.Key.Type);
-            command.Parameters.AddWithValue("$key", GroupRows.KeyJson(d.Key));
-            command.Parameters.AddWithValue("$title", d.Key.Title);
-            command.Parameters.AddWithValue("$first", Millis(d.First));
-            command.Parameters.AddWithValue("$last", Millis(d.Last));
-            command.Parameters.AddWithValue("$count", d.Count);
-            command.Parameters.AddWithValue("$regressed", d.RegressedAt is { } r ? Millis(r) : DBNull.Value);
-            command.Parameters.AddWithValue("$pages", d.Pages);
-            command.Parameters.AddWithValue("$clients", d.Clients);
-            command.Parameters.AddWithValue("$browsers", string.Join('\t', d.Browsers));
+            p[0].Value = app;
+            p[1].Value = d.Key.Id;
+            p[2].Value = d.Count;
+            p[3].Value = Millis(d.First);
+            p[4].Value = Millis(d.Last);
+            p[5].Value = d.RegressedAt is { } r ? Millis(r) : DBNull.Value;
+            // Only a new group's delta carries its definition.
+            p[6].Value = d.New ? d.Key.Type : "";
+            p[7].Value = d.New ? GroupRows.KeyJson(d.Key) : "";
+            p[8].Value = d.New ? d.Key.Title : "";
             command.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>Moves group deltas (the oldest chunk, or all of one application's) into lookout_groups in the
+    /// caller's write transaction, with the same merge as PostgreSQL's. Returns the delta rows moved.</summary>
+    private static long FoldGroups(SqliteConnection connection, SqliteTransaction transaction, string? app)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        string which;
+        if (app is not null)
+        {
+            command.Parameters.AddWithValue("$app", app);
+            which = "app = $app";
+        }
+        else
+        {
+            command.CommandText = $"select count(*), max(rowid) from (select rowid from lookout_group_deltas order by rowid limit {FoldChunkRows})";
+            using (var reader = command.ExecuteReader())
+            {
+                reader.Read();
+                if (reader.GetInt64(0) == 0) return 0;
+                command.Parameters.AddWithValue("$last", reader.GetInt64(1));
+            }
+            which = "rowid <= $last";
+        }
+        // SQLite evaluates every SET expression against the row before the update, so the status tests agree.
+        command.CommandText = $"""
+            insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at)
+            select app, group_id, max(type), case when max(title) = '' then '{"{}"}' else max(key) end, max(title), min(first), max(last), sum(count),
+                'open', min(first), max(regressed)
+            from lookout_group_deltas where {which}
+            group by app, group_id
+            on conflict (app, group_id) do update set
+                type = case when excluded.title <> '' then excluded.type else type end,
+                key = case when excluded.title <> '' then excluded.key else key end,
+                title = case when excluded.title <> '' then excluded.title else title end,
+                count = count + excluded.count,
+                first_seen = min(first_seen, excluded.first_seen),
+                last_seen = max(last_seen, excluded.last_seen),
+                status = case when status = 'resolved' and excluded.regressed_at >= status_at then 'open' else status end,
+                status_at = case when status = 'resolved' and excluded.regressed_at >= status_at then excluded.regressed_at else status_at end,
+                regressed_at = case when status = 'resolved' and excluded.regressed_at >= status_at then excluded.regressed_at else regressed_at end
+            """;
+        command.ExecuteNonQuery();
+        command.CommandText = $"delete from lookout_group_deltas where {which}";
+        return command.ExecuteNonQuery();
     }
 
     private static void QueueAlerts(SqliteConnection connection, SqliteTransaction transaction, List<CommitBatch> batches, DateTimeOffset now)
@@ -74,71 +106,68 @@ internal sealed partial class SqliteStorage : IGroupStore
         }
     }
 
+    /// <summary>The application's groups: the rows with the deltas not folded yet applied, as the fold would.</summary>
     private static List<StoredGroup> ReadGroups(SqliteConnection connection, SqliteTransaction? transaction, string app)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            select group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers
-            from lookout_groups where app = $app
-            """;
-        command.Parameters.AddWithValue("$app", app);
-        var groups = new List<StoredGroup>();
-        using var r = command.ExecuteReader();
-        while (r.Read())
-        {
-            var browsers = r.GetString(12);
-            groups.Add(new StoredGroup(GroupRows.Key(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)),
+        var groups = new Dictionary<string, StoredGroup>(StringComparer.Ordinal);
+        foreach (var g in Rows(connection, transaction, """
+            select group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at from lookout_groups where app = $1
+            """, r => new StoredGroup(GroupRows.Key(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)),
                 FromMillis(r.GetInt64(4)), FromMillis(r.GetInt64(5)), r.GetInt64(6), r.GetString(7), FromMillis(r.GetInt64(8)),
-                r.IsDBNull(9) ? null : FromMillis(r.GetInt64(9)), r.IsDBNull(10) ? null : (byte[])r[10], r.IsDBNull(11) ? null : (byte[])r[11],
-                browsers.Length == 0 ? [] : browsers.Split('\t')));
+                r.IsDBNull(9) ? null : FromMillis(r.GetInt64(9))), app))
+        {
+            groups[g.Key.Id] = g;
         }
-        return groups;
+        var pending = Rows(connection, transaction, """
+            select group_id, sum(count), min(first), max(last), max(regressed), max(type), max(key), max(title)
+            from lookout_group_deltas where app = $1 group by group_id
+            """, r => new GroupRows.Unfolded(r.GetString(0), r.GetInt64(1), FromMillis(r.GetInt64(2)), FromMillis(r.GetInt64(3)),
+                r.IsDBNull(4) ? null : FromMillis(r.GetInt64(4)), r.GetString(5), r.GetString(6), r.GetString(7)), app);
+        return GroupRows.ApplyUnfolded(groups, pending);
     }
 
-    public async Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken)
+    private static List<GroupSketch> ReadSketches(SqliteConnection connection, SqliteTransaction? transaction, string app)
+        => Rows(connection, transaction, "select group_id, pages, clients, browsers from lookout_group_sketches where app = $1",
+            r => new GroupSketch(r.GetString(0), (byte[])r[1], (byte[])r[2], Browsers(r.GetString(3))), app);
+
+    private static string[] Browsers(string text) => text.Length == 0 ? [] : text.Split('\t');
+
+    public Task<bool> SetGroupStatusAsync(string app, string groupId, string status, DateTimeOffset at, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) =>
+        {
+            // The group may exist only in deltas a moment old: fold the application's first.
+            FoldGroups(connection, transaction, app);
+            return Run(connection, transaction, "update lookout_groups set status = $3, status_at = $4 where app = $1 and group_id = $2",
+                app, groupId, status, Millis(at)) == 1;
+        }, cancellationToken, "commit");
+
+    public Task SaveSketchesAsync(string app, IReadOnlyList<GroupSketch> sketches, CancellationToken cancellationToken)
+        => sketches.Count == 0 ? Task.CompletedTask : WriteAsync((connection, transaction) =>
+        {
+            SaveSketches(connection, transaction, app, sketches);
+            return 0;
+        }, cancellationToken, "commit");
+
+    private static void SaveSketches(SqliteConnection connection, SqliteTransaction transaction, string app, IEnumerable<GroupSketch> sketches)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        foreach (var s in sketches)
         {
-            var connection = await WriterAsync(cancellationToken);
-            using var command = connection.CreateCommand();
-            command.CommandText = "update lookout_groups set status = $status, status_at = $at where app = $app and group_id = $id";
-            command.Parameters.AddWithValue("$app", app);
-            command.Parameters.AddWithValue("$id", groupId);
-            command.Parameters.AddWithValue("$status", status);
-            command.Parameters.AddWithValue("$at", Millis(at));
-            return command.ExecuteNonQuery() == 1;
-        }
-        catch (Exception ex) when (IsUnavailable(ex))
-        {
-            await ResetWriterAsync();
-            throw Unavailable("commit", "SQLite write failed.", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
+            Run(connection, transaction, """
+                insert into lookout_group_sketches (app, group_id, pages, clients, browsers) values ($1, $2, $3, $4, $5)
+                on conflict (app, group_id) do update set pages = excluded.pages, clients = excluded.clients, browsers = excluded.browsers
+                """, app, s.GroupId, s.Pages, s.Clients, string.Join('\t', s.Browsers));
         }
     }
-}
 
-internal sealed partial class SqliteStorage
-{
-    /// <summary>Rebuilds <paramref name="app"/>'s group rows inside the rebuild's transaction (under the write lock).</summary>
+    /// <summary>Rebuilds <paramref name="app"/>'s group rows and their pages and browsers inside the rebuild's
+    /// transaction (under the write lock).</summary>
     private static void RebuildGroups(SqliteConnection connection, SqliteTransaction transaction, string app, long horizon)
     {
+        FoldGroups(connection, transaction, app);
         var existing = ReadGroups(connection, transaction, app);
-        var kept = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var command = connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            command.CommandText = "select value, sum(count) from lookout_counts where app = $app and dimension = 'group' and bucket < $horizon group by value";
-            command.Parameters.AddWithValue("$app", app);
-            command.Parameters.AddWithValue("$horizon", horizon);
-            using var r = command.ExecuteReader();
-            while (r.Read()) kept[r.GetString(0)] = r.GetInt64(1);
-        }
-        var rebuild = new GroupRebuild(existing, kept);
+        var kept = Rows(connection, transaction, "select value, sum(count) from lookout_counts where app = $1 and dimension = 'group' and bucket < $2 group by value",
+            r => (Value: r.GetString(0), Count: r.GetInt64(1)), app, horizon).ToDictionary(k => k.Value, k => k.Count, StringComparer.Ordinal);
+        var rebuild = new GroupRebuild(existing, ReadSketches(connection, transaction, app), kept);
         using (var scan = connection.CreateCommand())
         {
             scan.Transaction = transaction;
@@ -155,14 +184,17 @@ internal sealed partial class SqliteStorage
                     Text(r, 8), Text(r, 9), Text(r, 10));
             }
         }
+        var (rows, sketches) = rebuild.Build();
         Run(connection, transaction, "delete from lookout_groups where app = $1", app);
-        foreach (var g in rebuild.Build())
+        Run(connection, transaction, "delete from lookout_group_sketches where app = $1", app);
+        foreach (var g in rows)
         {
             Run(connection, transaction, """
-                insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at, pages, clients, browsers)
-                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                insert into lookout_groups (app, group_id, type, key, title, first_seen, last_seen, count, status, status_at, regressed_at)
+                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 """, app, g.Key.Id, g.Key.Type, GroupRows.KeyJson(g.Key), g.Key.Title, Millis(g.FirstSeen), Millis(g.LastSeen), g.Count, g.Status,
-                Millis(g.StatusAt), g.RegressedAt is { } at ? Millis(at) : null, g.Pages, g.Clients, string.Join('\t', g.Browsers));
+                Millis(g.StatusAt), g.RegressedAt is { } at ? Millis(at) : null);
         }
+        SaveSketches(connection, transaction, app, sketches);
     }
 }

@@ -36,8 +36,9 @@ internal sealed partial class SqliteStorage : ICountHistory
             }
             var ledger = ReadLedger(connection, transaction, app);
             var groups = ReadGroups(connection, transaction, app);
+            var sketches = ReadSketches(connection, transaction, app);
             transaction.Commit();
-            return new CountHistory(counters, ledger, groups);
+            return new CountHistory(counters, ledger, groups, sketches);
         }
         catch (Exception ex) when (IsUnavailable(ex))
         {

@@ -41,6 +41,12 @@ internal sealed partial class SqliteStorage
         {
             var deleted = Execute(connection, transaction, $"delete from lookout_counts where bucket < {Millis(countsBefore)}");
             Execute(connection, transaction, $"delete from lookout_batches where committed_at < {Millis(DateTimeOffset.UtcNow.AddDays(-1))}");
+            // Webhook history goes with the raw events: finished deliveries and the events they carried.
+            Execute(connection, transaction, $"delete from lookout_webhook_deliveries where status <> 'pending' and finished_at < {Millis(reportsBefore)}");
+            Execute(connection, transaction, $"""
+                delete from lookout_webhook_outbox where delivery_id is not null and queued_at < {Millis(reportsBefore)}
+                    and delivery_id not in (select id from lookout_webhook_deliveries)
+                """);
             Execute(connection, transaction, $"""
                 insert into lookout_retention (name, before) values ('reports', {Millis(reportsBefore)})
                 on conflict (name) do update set before = max(before, excluded.before)
@@ -54,8 +60,8 @@ internal sealed partial class SqliteStorage
     private static DateTimeOffset? Horizon(SqliteConnection connection, SqliteTransaction transaction)
         => Scalar(connection, transaction, "select before from lookout_retention where name = 'reports'") is long ms ? FromMillis(ms) : null;
 
-    // One short write transaction under the writer lock.
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    // One short write transaction under the writer lock; a failure counts under `operation`.
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken, string operation = "retention")
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -69,7 +75,7 @@ internal sealed partial class SqliteStorage
         catch (Exception ex) when (IsUnavailable(ex))
         {
             await ResetWriterAsync();
-            throw Unavailable("retention", "SQLite write (retention or fold) failed.", ex);
+            throw Unavailable(operation, $"SQLite write ({operation}) failed.", ex);
         }
         finally
         {

@@ -6,20 +6,19 @@ namespace Lookout.Silo.Storage.Sqlite;
 
 internal sealed partial class SqliteStorage : IWebhookStore
 {
-    public Task AddWebhookAsync(Webhook webhook, CancellationToken cancellationToken) => WriteInTransactionAsync((connection, transaction) =>
+    public Task AddWebhookAsync(Webhook webhook, CancellationToken cancellationToken) => WriteAsync((connection, transaction) =>
     {
         Run(connection, transaction, """
             insert into lookout_webhooks (id, app, url, events, format, created_at) values ($1, $2, $3, $4, $5, $6)
             """, IdText(webhook.Id), webhook.App, webhook.Url, "," + string.Join(',', webhook.Events) + ",", webhook.Format, Millis(webhook.CreatedAt));
         return 0;
-    }, cancellationToken);
+    }, cancellationToken, "commit");
 
-    public async Task<IReadOnlyList<Webhook>> GetWebhooksAsync(string app, CancellationToken cancellationToken)
-        => await ReadWebhooksAsync(connection => Rows(connection, null, """
-            select id, app, url, events, format, created_at from lookout_webhooks where app = $1 order by created_at, id
-            """, ReadWebhook, app), cancellationToken);
+    public Task<IReadOnlyList<Webhook>> GetWebhooksAsync(string app, CancellationToken cancellationToken) => QueryAsync("""
+        select id, app, url, events, format, created_at from lookout_webhooks where app = $p0 order by created_at, id
+        """, [app], ReadWebhook, cancellationToken);
 
-    public Task<bool> DeleteWebhookAsync(string app, Guid id, CancellationToken cancellationToken) => WriteInTransactionAsync((connection, transaction) =>
+    public Task<bool> DeleteWebhookAsync(string app, Guid id, CancellationToken cancellationToken) => WriteAsync((connection, transaction) =>
     {
         var key = IdText(id);
         if (Run(connection, transaction, "delete from lookout_webhooks where app = $1 and id = $2", app, key) == 0) return false;
@@ -27,23 +26,21 @@ internal sealed partial class SqliteStorage : IWebhookStore
         Run(connection, transaction, "delete from lookout_webhook_outbox where webhook_id = $1", key);
         Run(connection, transaction, "delete from lookout_webhook_deliveries where webhook_id = $1", key);
         return true;
-    }, cancellationToken);
+    }, cancellationToken, "commit");
 
-    public async Task<IReadOnlyList<Delivery>> GetDeliveriesAsync(Guid webhookId, int limit, CancellationToken cancellationToken)
-        => await ReadWebhooksAsync(connection => Rows(connection, null, """
-            select id, webhook_id, created_at, kinds, events, status, attempts, status_code, error, next_attempt_at, finished_at
-            from lookout_webhook_deliveries where webhook_id = $1 order by created_at desc, id limit $2
-            """, r => new Delivery(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), FromMillis(r.GetInt64(2)), r.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries),
-                r.GetInt32(4), r.GetString(5), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8),
-                FromMillis(r.GetInt64(9)), r.IsDBNull(10) ? null : FromMillis(r.GetInt64(10))), IdText(webhookId), limit), cancellationToken);
+    public Task<IReadOnlyList<Delivery>> GetDeliveriesAsync(Guid webhookId, int limit, CancellationToken cancellationToken) => QueryAsync("""
+        select id, webhook_id, created_at, kinds, events, status, attempts, status_code, error, next_attempt_at, finished_at
+        from lookout_webhook_deliveries where webhook_id = $p0 order by created_at desc, id limit $p1
+        """, [IdText(webhookId), limit], r => new Delivery(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), FromMillis(r.GetInt64(2)),
+            r.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries), r.GetInt32(4), r.GetString(5), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetInt32(7),
+            r.IsDBNull(8) ? null : r.GetString(8), FromMillis(r.GetInt64(9)), r.IsDBNull(10) ? null : FromMillis(r.GetInt64(10))), cancellationToken);
 
-    public async Task<IReadOnlyList<Guid>> GetWebhooksToAssembleAsync(DateTimeOffset queuedBefore, CancellationToken cancellationToken)
-        => await ReadWebhooksAsync(connection => Rows(connection, null, """
-            select webhook_id from lookout_webhook_outbox where delivery_id is null group by webhook_id having min(queued_at) <= $1
-            """, r => Guid.Parse(r.GetString(0)), Millis(queuedBefore)), cancellationToken);
+    public Task<IReadOnlyList<Guid>> GetWebhooksToAssembleAsync(DateTimeOffset queuedBefore, CancellationToken cancellationToken) => QueryAsync("""
+        select webhook_id from lookout_webhook_outbox where delivery_id is null group by webhook_id having min(queued_at) <= $p0
+        """, [Millis(queuedBefore)], r => Guid.Parse(r.GetString(0)), cancellationToken);
 
     public Task<int> AssembleAsync(Guid webhookId, int maxEvents, Func<Webhook, Guid, IReadOnlyList<string>, string> build, DateTimeOffset now,
-        CancellationToken cancellationToken) => WriteInTransactionAsync((connection, transaction) =>
+        CancellationToken cancellationToken) => WriteAsync((connection, transaction) =>
     {
         var key = IdText(webhookId);
         var webhook = Rows(connection, transaction, "select id, app, url, events, format, created_at from lookout_webhooks where id = $1", ReadWebhook, key)
@@ -63,10 +60,10 @@ internal sealed partial class SqliteStorage : IWebhookStore
         Run(connection, transaction, "update lookout_webhook_outbox set delivery_id = $1 where webhook_id = $2 and seq between $3 and $4 and delivery_id is null",
             IdText(deliveryId), key, events[0].Seq, events[^1].Seq);
         return events.Count;
-    }, cancellationToken);
+    }, cancellationToken, "commit");
 
     public Task<IReadOnlyList<DueDelivery>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
-        => WriteInTransactionAsync<IReadOnlyList<DueDelivery>>((connection, transaction) => Rows(connection, transaction, """
+        => WriteAsync<IReadOnlyList<DueDelivery>>((connection, transaction) => Rows(connection, transaction, """
             update lookout_webhook_deliveries set lease_until = $2, attempts = attempts + 1
             where id in (
                 select id from lookout_webhook_deliveries
@@ -74,15 +71,15 @@ internal sealed partial class SqliteStorage : IWebhookStore
                 order by next_attempt_at limit $3)
             returning id, url, payload, attempts, created_at
             """, r => new DueDelivery(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetInt32(3), FromMillis(r.GetInt64(4))),
-            Millis(now), Millis(now + lease), limit), cancellationToken);
+            Millis(now), Millis(now + lease), limit), cancellationToken, "commit");
 
     public Task FinishAttemptAsync(Guid id, string status, int? statusCode, string? error, DateTimeOffset nextAttemptAt, DateTimeOffset? finishedAt,
-        CancellationToken cancellationToken) => WriteInTransactionAsync((connection, transaction) => Run(connection, transaction, """
+        CancellationToken cancellationToken) => WriteAsync((connection, transaction) => Run(connection, transaction, """
             update lookout_webhook_deliveries set status = $2, status_code = $3, error = $4, next_attempt_at = $5, finished_at = $6, lease_until = null
             where id = $1
-            """, IdText(id), status, statusCode, error, Millis(nextAttemptAt), finishedAt is { } f ? Millis(f) : null), cancellationToken);
+            """, IdText(id), status, statusCode, error, Millis(nextAttemptAt), finishedAt is { } f ? Millis(f) : null), cancellationToken, "commit");
 
-    public Task<byte[]> GetDailySaltAsync(DateOnly day, CancellationToken cancellationToken) => WriteInTransactionAsync((connection, transaction) =>
+    public Task<byte[]> GetDailySaltAsync(DateOnly day, CancellationToken cancellationToken) => WriteAsync((connection, transaction) =>
     {
         var text = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         Run(connection, transaction, "insert into lookout_salts (day, salt) values ($1, $2) on conflict (day) do nothing",
@@ -90,46 +87,10 @@ internal sealed partial class SqliteStorage : IWebhookStore
         Run(connection, transaction, "delete from lookout_salts where day < $1",
             day.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         return Rows(connection, transaction, "select salt from lookout_salts where day = $1", r => (byte[])r[0], text)[0];
-    }, cancellationToken);
+    }, cancellationToken, "commit");
 
     private static Webhook ReadWebhook(SqliteDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2),
         r.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries), r.GetString(4), FromMillis(r.GetInt64(5)));
-
-    // A short write transaction on the one writer connection.
-    private async Task<T> WriteInTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var connection = await WriterAsync(cancellationToken);
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var result = work(connection, transaction);
-            transaction.Commit();
-            return result;
-        }
-        catch (Exception ex) when (IsUnavailable(ex))
-        {
-            await ResetWriterAsync();
-            throw Unavailable("commit", "SQLite write failed.", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async Task<T> ReadWebhooksAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = await OpenReaderAsync(cancellationToken);
-            return work(connection);
-        }
-        catch (Exception ex) when (IsUnavailable(ex))
-        {
-            throw Unavailable("read", "SQLite read failed.", ex);
-        }
-    }
 
     private static int Run(SqliteConnection connection, SqliteTransaction? transaction, string sql, params object?[] values)
     {
