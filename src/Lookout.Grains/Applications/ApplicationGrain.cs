@@ -37,6 +37,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     // A flush whose commit completed synchronously leaves a finished task behind: only an unfinished one counts.
     private bool Flushing => _flushing is { IsCompleted: false };
     private long _commitsFinished;
+    private DateTimeOffset _sketchesSaved;
 
     /// <summary>Created by Orleans for each activation.</summary>
     public ApplicationGrain(IReportJournal journal, ICountHistory history, IGroupStore groupStore, IOptions<ApplicationGrainOptions> options,
@@ -63,6 +64,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _state = new ApplicationState { App = App, Groups = new GroupBook(_groupOptions.MaxPerApplication), Alerts = _alertOptions };
+        _sketchesSaved = _time.GetUtcNow();
         _quotaLimit = _quota.LimitFor(App);
         try
         {
@@ -104,7 +106,7 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         _state.Apply(new LiveWindowMoved(Horizon()));
-        await SaveSketchesAsync(cancellationToken);
+        if (_time.GetUtcNow() - _sketchesSaved >= _options.SketchInterval) await SaveSketchesAsync(cancellationToken);
         if (Flushing) return; // Try again on the next tick: storage is moving under a commit.
         var finished = _commitsFinished;
         var mine = _state.Ledger;
@@ -268,10 +270,11 @@ public sealed class ApplicationGrain : Grain, IApplicationGrain
         }
     }
 
-    // The groups' distinct-value sketches are estimates: saved every reconcile tick and on deactivation, off
-    // the commit path, so a report costs the commit no sketch write. A failed save is tried again next tick.
+    // The groups' sketches and hours are estimates: saved every SketchInterval and on deactivation, off the
+    // commit path, so a report costs the commit no sketch write. A failed save is tried again next tick.
     private async Task SaveSketchesAsync(CancellationToken cancellationToken)
     {
+        _sketchesSaved = _time.GetUtcNow();
         var dirty = _state.Groups.TakeDirtySketches();
         if (dirty.Count == 0) return;
         var app = App;

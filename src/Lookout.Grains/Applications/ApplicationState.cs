@@ -47,7 +47,7 @@ public sealed class ApplicationState
         var live = new LiveCounts(e.ValuesPerHour, e.Horizon);
         foreach (var counter in e.History.Counters) live.Add(counter.Key, counter.Count);
         Live = live;
-        Groups.Load(e.History.Groups ?? [], e.History.Sketches ?? [], e.History.Counters);
+        Groups.Load(e.History.Groups ?? [], e.History.Sketches ?? []);
         Ledger = e.History.Ledger;
         Uncertain = false;
         Recoveries++;
@@ -64,10 +64,13 @@ public sealed class ApplicationState
     public void Apply(ReportAccepted e)
     {
         var r = e.Report;
-        var group = ProblemGroups.Of(r) is { } key ? Groups.Accept(App, r, key, e.Client, Alerts, _pendingAlerts) : null;
+        var group = Groups.Accept(App, r, e.Client, Alerts, _pendingAlerts);
         _pending.Add(group is null ? e : e with { Group = group });
+        // Only reports past the group bound are counted by group (exactly, under "(overflow)"): a counter per
+        // group and hour would double what the fold writes, and the groups keep their own hours.
         CountRules.AddTo(new CountSource(r.ReceivedAt, r.Type, r.BlockedHost, r.EffectiveDirective, r.ViolatedDirective,
-            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun, r.SamplingFraction, group), _pendingDeltas);
+            r.Classification, r.ReportHost, r.Browser, r.BrowserMajor, r.Disposition, r.NoiseReason, r.NoiseDryRun, r.SamplingFraction,
+            group == GroupBook.Overflow ? group : null), _pendingDeltas);
         Accepted++;
     }
 

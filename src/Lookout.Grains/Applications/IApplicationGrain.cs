@@ -136,4 +136,9 @@ public sealed class ApplicationGrainOptions
     /// <summary>How often an activation compares its totals with the stored summary and reloads when storage
     /// is ahead (another activation committed during a membership change, or <c>rebuild</c> ran).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an activation saves the changed groups' sketches and hours (checked every
+    /// <see cref="ReconcileInterval"/>; always on deactivation). They are estimates kept off the commit path: a
+    /// silo's death loses at most this much of them.</summary>
+    public TimeSpan SketchInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

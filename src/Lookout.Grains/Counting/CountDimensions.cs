@@ -35,9 +35,9 @@ public static class Dimensions
     /// error type. Stored in thousandths of a report (<see cref="CountRules.EstimatedScale"/>) so that
     /// fractions whose inverse is not whole add up without rounding; the read API divides.</summary>
     public const string Estimated = "estimated";
-    /// <summary>Problem group id (<see cref="Groups.GroupBook.Overflow"/> for reports past the group bound): the
-    /// groups' sparklines and spike baselines, recovered by the grain. Not listed by the counts endpoint (one
-    /// value per group), but readable as a dimension of the hours endpoint.</summary>
+    /// <summary>Reports that belong to no problem group because the application's group bound was reached, under
+    /// the one value <see cref="Groups.GroupBook.Overflow"/>. Not listed by the counts endpoint; readable as a
+    /// dimension of the series endpoint.</summary>
     public const string Group = "group";
     /// <summary>The value of the <see cref="Total"/> and <see cref="Noise"/> counters.</summary>
     public const string All = "all";
@@ -64,7 +64,7 @@ public static class Dimensions
 /// <param name="NoiseReason">Noise reason or null.</param>
 /// <param name="NoiseDryRun">Dry-run noise rule that matched, or null.</param>
 /// <param name="SamplingFraction">NEL's sampling fraction, or null.</param>
-/// <param name="Group">Problem group id, <see cref="Groups.GroupBook.Overflow"/>, or null (noise, or stored before groups existed).</param>
+/// <param name="Group"><see cref="Groups.GroupBook.Overflow"/> for a report past the group bound, else null.</param>
 public readonly record struct CountSource(
     DateTimeOffset ReceivedAt, string Type, string? BlockedHost, string? EffectiveDirective, string? ViolatedDirective,
     string? Classification, string? ReportHost, string? Browser, string? BrowserMajor, string Disposition, string? NoiseReason,

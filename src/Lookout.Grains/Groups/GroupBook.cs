@@ -10,10 +10,10 @@ namespace Lookout.Grains.Groups;
 /// only when a batch commits; reports accepted since sit in the pending delta, then in the in-flight one,
 /// exactly like the live counts. Whether a report opens a new group or reopens a resolved one is decided
 /// against all three layers, so a group is announced once even while its first batch is being written.
-/// Sketches (distinct pages, clients, browsers) are estimates: they take every accepted report and are saved
-/// apart from the commit (<see cref="TakeDirtySketches"/>). Recent activity (per minute for the spike window,
-/// per hour for the baseline and the sparkline) counts accepted reports and is rebuilt from the durable
-/// <c>group</c> counters on recovery. Deterministic: time comes from the reports and from the caller.
+/// Sketches (distinct pages, clients, browsers) and recent activity (per minute for the spike window, per hour
+/// for the baseline and the sparkline) are estimates: they take every accepted report and are saved apart from
+/// the commit (<see cref="TakeDirtySketches"/>), hours included. A known group is found by its key's hash, so
+/// a report of one costs no allocation. Deterministic: time comes from the reports and from the caller.
 /// </summary>
 public sealed class GroupBook
 {
@@ -24,7 +24,7 @@ public sealed class GroupBook
     /// <summary>The <c>group</c> counter value of reports that belong to no group because the bound was reached.</summary>
     public const string Overflow = "(overflow)";
 
-    private const int SpikeMinutes = 10;
+    private const int SpikeMinutes = GroupActivity.Minutes;
     private const int BaselineHours = 24;
 
     private readonly int _max;
@@ -32,7 +32,8 @@ public sealed class GroupBook
     private Dictionary<string, Change> _pending = new(StringComparer.Ordinal);
     private Dictionary<string, Change> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Sketches> _sketches = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Activity> _activity = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, GroupKey> _keys = [];
+    private GroupActivity _appWide = new();
     private int _newPending;
     private int _newInFlight;
 
@@ -46,57 +47,66 @@ public sealed class GroupBook
     /// <summary>Committed groups.</summary>
     public int Count => _committed.Count;
 
-    /// <summary>Replaces the committed state and the sketches with what storage holds, and the hourly activity
-    /// with the stored <c>group</c> counters in <paramref name="hours"/>; the pending and in-flight deltas are kept.</summary>
-    public void Load(IReadOnlyList<StoredGroup> stored, IReadOnlyList<GroupSketch> sketches, IEnumerable<CountDelta> hours)
+    /// <summary>Replaces the committed state with what storage holds and merges the stored sketches and hours into
+    /// what memory holds; the pending and in-flight deltas are kept.</summary>
+    public void Load(IReadOnlyList<StoredGroup> stored, IReadOnlyList<GroupSketch> sketches)
     {
         _committed.Clear();
-        foreach (var g in stored) _committed[g.Key.Id] = g;
-        // Sketches of groups still being written stay: they are in no row yet.
-        foreach (var s in sketches) _sketches[s.GroupId] = Sketches.From(s);
-        _activity.Clear();
-        foreach (var h in hours)
+        foreach (var g in stored)
         {
-            if (h.Key.Dimension != Dimensions.Group) continue;
-            ActivityOf(h.Key.Value).AddHour(h.Key.Bucket, h.Count);
-            ActivityOf(AppWide).AddHour(h.Key.Bucket, h.Count);
+            _committed[g.Key.Id] = g;
+            _keys[ulong.Parse(g.Key.Id, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)] = g.Key;
         }
+        // Stored sketches are unions of what was added: merged into what memory holds (a reload after another
+        // activation's commits must not forget what this one added and has not saved yet).
+        foreach (var s in sketches)
+        {
+            if (_sketches.TryGetValue(s.GroupId, out var held)) held.Merge(s);
+            else _sketches[s.GroupId] = Sketches.From(s);
+        }
+        // The application's baseline is its groups' (reports past the group bound are not in it).
+        _appWide = new GroupActivity();
+        foreach (var s in _sketches.Values) _appWide.AddHours(s.Activity);
     }
 
     /// <summary>Takes one accepted, non-noise report into its group. Returns the group id, or
     /// <see cref="Overflow"/> when the group is new and the bound is reached. Raises <c>new_group</c>,
     /// <c>regression</c> and <c>spike</c> into <paramref name="alerts"/>.</summary>
-    public string Accept(string app, Report report, GroupKey key, ulong client, AlertOptions options, List<AlertEvent> alerts)
+    public string? Accept(string app, Report report, ulong client, AlertOptions options, List<AlertEvent> alerts)
     {
+        if (ProblemGroups.HashOf(report) is not { } hash) return null;
+        if (!_keys.TryGetValue(hash, out var key)) key = ProblemGroups.Of(report)!;
         var id = key.Id;
         var at = report.ReceivedAt;
         var known = _committed.TryGetValue(id, out var committed) || _pending.ContainsKey(id) || _inFlight.ContainsKey(id);
         if (!known && _committed.Count + _newPending + _newInFlight >= _max)
         {
-            Spike(app, AppWide, null, at, ignored: false, options, alerts);
+            Spike(app, _appWide, AppWide, null, at, ignored: false, options, alerts);
             return Overflow;
         }
+        _keys.TryAdd(hash, key);
         if (!_pending.TryGetValue(id, out var change))
         {
             _pending[id] = change = new Change(key, isNew: !known);
             if (!known) _newPending++;
         }
         change.Add(at);
-        SketchesOf(id).Add(report, client);
+        var sketches = SketchesOf(id);
+        sketches.Add(report, client);
         if (!known) alerts.Add(new AlertEvent($"{AlertKinds.NewGroup}:{id}", AlertKinds.NewGroup, app, at, key, 1));
         else if (committed is { Status: GroupStatuses.Resolved } && at >= committed.StatusAt && !RegressedSinceResolve(id))
         {
             change.RegressedAt = at;
             alerts.Add(new AlertEvent($"{AlertKinds.Regression}:{id}:{committed.StatusAt.UtcTicks}", AlertKinds.Regression, app, at, key, CountOf(id)));
         }
-        Spike(app, id, key, at, committed?.Status == GroupStatuses.Ignored, options, alerts);
-        Spike(app, AppWide, null, at, ignored: false, options, alerts);
+        Spike(app, sketches.Activity, id, key, at, committed?.Status == GroupStatuses.Ignored, options, alerts);
+        Spike(app, _appWide, AppWide, null, at, ignored: false, options, alerts);
         return id;
     }
 
-    private void Spike(string app, string id, GroupKey? key, DateTimeOffset at, bool ignored, AlertOptions options, List<AlertEvent> alerts)
+    private static void Spike(string app, GroupActivity activity, string id, GroupKey? key, DateTimeOffset at, bool ignored, AlertOptions options,
+        List<AlertEvent> alerts)
     {
-        var activity = ActivityOf(id);
         var hour = CountRules.Bucket(at);
         activity.AddHour(hour, 1);
         var recent = activity.AddMinute(at);
@@ -195,7 +205,8 @@ public sealed class GroupBook
     private long[] Hourly(string id, DateTimeOffset now)
     {
         var result = new long[BaselineHours];
-        if (!_activity.TryGetValue(id, out var a)) return result;
+        if (!_sketches.TryGetValue(id, out var s)) return result;
+        var a = s.Activity;
         var hour = CountRules.Bucket(now);
         for (var i = 0; i < BaselineHours; i++) result[i] = a.Hour(hour.AddHours(i - (BaselineHours - 1)));
         return result;
@@ -212,12 +223,6 @@ public sealed class GroupBook
     {
         if (!_sketches.TryGetValue(id, out var s)) _sketches[id] = s = new Sketches();
         return s;
-    }
-
-    private Activity ActivityOf(string id)
-    {
-        if (!_activity.TryGetValue(id, out var a)) _activity[id] = a = new Activity();
-        return a;
     }
 
     private sealed class Change(GroupKey key, bool isNew)
@@ -238,11 +243,13 @@ public sealed class GroupBook
         public GroupDelta ToDelta() => new(key, Count, First, Last, RegressedAt, isNew);
     }
 
+    // What a group holds besides its committed counts: the distinct sketches, browsers and recent activity.
     private sealed class Sketches
     {
         public DistinctSketch Pages { get; private init; } = new();
         public DistinctSketch Clients { get; private init; } = new();
         public string[] Browsers { get; private set; } = [];
+        public GroupActivity Activity { get; private init; } = new();
         public bool Dirty { get; set; }
 
         public static Sketches From(GroupSketch s) => new()
@@ -250,77 +257,27 @@ public sealed class GroupBook
             Pages = DistinctSketch.From(s.Pages),
             Clients = DistinctSketch.From(s.Clients),
             Browsers = [.. s.Browsers.Take(MaxBrowsers)],
+            Activity = GroupActivity.FromHours(s.Hours),
         };
 
         public void Add(Report report, ulong client)
         {
-            if (report.Path is { } path) Dirty |= Pages.Add(DistinctSketch.Hash(path));
-            if (client != 0) Dirty |= Clients.Add(client);
-            if (report.Browser is { } browser && Browsers.Length < MaxBrowsers && Array.IndexOf(Browsers, browser) < 0)
-            {
-                Browsers = [.. Browsers, browser];
-                Dirty = true;
-            }
+            // Every report moves the hours: a group that took reports is saved at the next interval.
+            Dirty = true;
+            if (report.Path is { } path) Pages.Add(DistinctSketch.Hash(path));
+            if (client != 0) Clients.Add(client);
+            if (report.Browser is { } browser && Browsers.Length < MaxBrowsers && Array.IndexOf(Browsers, browser) < 0) Browsers = [.. Browsers, browser];
         }
 
-        public GroupSketch ToStored(string id) => new(id, Pages.ToBytes(), Clients.ToBytes(), Browsers);
-    }
-
-    // Accepted reports per hour (the baseline and the sparkline) and per minute (the spike window), in
-    // fixed rings: a few hundred bytes per group however long it lives.
-    private sealed class Activity
-    {
-        private const int Hours = BaselineHours + 2;
-        private readonly long[] _hourCounts = new long[Hours];
-        private readonly long[] _hourStamps = new long[Hours];
-        private readonly int[] _minuteCounts = new int[SpikeMinutes];
-        private readonly long[] _minuteStamps = new long[SpikeMinutes];
-
-        public DateTimeOffset SpikedHour { get; set; }
-
-        public void AddHour(DateTimeOffset hour, long count)
+        public void Merge(GroupSketch stored)
         {
-            var stamp = hour.UtcTicks / TimeSpan.TicksPerHour;
-            var slot = (int)(stamp % Hours);
-            if (_hourStamps[slot] != stamp)
-            {
-                // An older hour than the one in its slot is outside the ring: nothing to keep it for.
-                if (_hourStamps[slot] > stamp) return;
-                _hourStamps[slot] = stamp;
-                _hourCounts[slot] = 0;
-            }
-            _hourCounts[slot] += count;
+            Activity.MergeMax(GroupActivity.FromHours(stored.Hours));
+            Pages.Merge(DistinctSketch.From(stored.Pages));
+            Clients.Merge(DistinctSketch.From(stored.Clients));
+            foreach (var browser in stored.Browsers)
+                if (Browsers.Length < MaxBrowsers && Array.IndexOf(Browsers, browser) < 0) Browsers = [.. Browsers, browser];
         }
 
-        public long Hour(DateTimeOffset hour)
-        {
-            var stamp = hour.UtcTicks / TimeSpan.TicksPerHour;
-            var slot = (int)(stamp % Hours);
-            return _hourStamps[slot] == stamp ? _hourCounts[slot] : 0;
-        }
-
-        public long Before(DateTimeOffset hour, int hours)
-        {
-            long sum = 0;
-            for (var i = 1; i <= hours; i++) sum += Hour(hour.AddHours(-i));
-            return sum;
-        }
-
-        /// <summary>Counts one report in its minute and returns the reports of the last 10 minutes.</summary>
-        public long AddMinute(DateTimeOffset at)
-        {
-            var minute = at.UtcTicks / TimeSpan.TicksPerMinute;
-            var slot = (int)(minute % SpikeMinutes);
-            if (_minuteStamps[slot] != minute)
-            {
-                _minuteStamps[slot] = minute;
-                _minuteCounts[slot] = 0;
-            }
-            _minuteCounts[slot]++;
-            long recent = 0;
-            for (var i = 0; i < SpikeMinutes; i++)
-                if (_minuteStamps[i] > minute - SpikeMinutes && _minuteStamps[i] <= minute) recent += _minuteCounts[i];
-            return recent;
-        }
+        public GroupSketch ToStored(string id) => new(id, Pages.ToBytes(), Clients.ToBytes(), Browsers, Activity.HoursToBytes());
     }
 }

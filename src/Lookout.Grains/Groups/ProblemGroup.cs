@@ -27,14 +27,15 @@ public static class GroupStatuses
 public sealed record StoredGroup(GroupKey Key, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Count, string Status,
     DateTimeOffset StatusAt, DateTimeOffset? RegressedAt);
 
-/// <summary>A group's distinct-value estimates as stored in <c>lookout_group_sketches</c>: saved by the grain
-/// every reconcile tick and on deactivation, off the commit path (they are estimates; a silo's death loses at
-/// most one interval of them).</summary>
+/// <summary>A group's distinct-value estimates and recent hours as stored in <c>lookout_group_sketches</c>: saved
+/// by the grain every <c>Lookout:Grains:SketchInterval</c> and on deactivation, off the commit path (they are
+/// estimates; a silo's death loses at most one interval of them).</summary>
 /// <param name="GroupId">The group.</param>
 /// <param name="Pages">Sketch of distinct report paths.</param>
 /// <param name="Clients">Sketch of distinct clients (salted, daily-rotated address hashes; no address is kept).</param>
 /// <param name="Browsers">Distinct browser families, at most <see cref="GroupBook.MaxBrowsers"/>.</param>
-public sealed record GroupSketch(string GroupId, byte[] Pages, byte[] Clients, IReadOnlyList<string> Browsers);
+/// <param name="Hours">Reports per hour of the last 26 hours (<see cref="GroupActivity.HoursToBytes"/>): the sparkline and the spike baseline.</param>
+public sealed record GroupSketch(string GroupId, byte[] Pages, byte[] Clients, IReadOnlyList<string> Browsers, byte[] Hours);
 
 /// <summary>What one commit adds to a group. The store appends it and folds it into the group row later,
 /// additively (count, least first seen, greatest last seen), so it stays exact whatever commits race.</summary>

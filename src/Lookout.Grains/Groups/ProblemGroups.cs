@@ -1,5 +1,4 @@
 // Which distinct problem a report is: the grouping key per report type, its stable id and its title.
-using System.Text;
 using Lookout.Grains.Reports;
 using Lookout.Grains.Reports.Classification;
 using Lookout.Grains.Reports.Normalization;
@@ -24,24 +23,86 @@ public static class ProblemGroups
     /// <summary>The group of a stored, non-noise report; <c>null</c> for noise, which belongs to no group.</summary>
     public static GroupKey? Of(Report report)
     {
-        if (report.Noise) return null;
+        if (!TryFields(report, out var f)) return null;
+        var key = new KeyValuePair<string, string>[f.Count];
+        for (var i = 0; i < f.Count; i++) key[i] = new(f.Name(i), f.Value(i));
+        return new GroupKey(Id(Hash(f)), f.Type, key, Title(f));
+    }
+
+    /// <summary>The 64-bit hash behind <see cref="GroupKey.Id"/>, without building the key (no allocation for a
+    /// report with a host): what the grain looks a known group up by. Null for noise.</summary>
+    public static ulong? HashOf(Report report) => TryFields(report, out var f) ? Hash(f) : null;
+
+    /// <summary>The id text of a hash: 16 lowercase hex digits.</summary>
+    public static string Id(ulong hash) => hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    // The key fields of a report: up to three (name, value) pairs, values from the report or fixed words.
+    private readonly record struct Fields(string Type, int Count, string N0, string V0, string? N1 = null, string? V1 = null, string? N2 = null, string? V2 = null)
+    {
+        public string Name(int i) => (i == 0 ? N0 : i == 1 ? N1 : N2)!;
+        public string Value(int i) => (i == 0 ? V0 : i == 1 ? V1 : V2)!;
+    }
+
+    private static bool TryFields(Report report, out Fields fields)
+    {
+        fields = default;
+        if (report.Noise) return false;
         var type = report.Type;
-        return type switch
+        var c = Or(report.Classification, "unknown");
+        fields = type switch
         {
-            ReportTypes.CspViolation => Csp(report),
-            ReportTypes.NetworkError => Make(type, $"{Or(report.Classification, "unknown")} on {Or(report.ReportHost, "unknown host")}",
-                ("error", Or(report.Classification, "unknown")), ("host", Or(report.ReportHost, "unknown"))),
-            "deprecation" or "intervention" => Make(type, $"{type} {Or(report.Classification, "unknown")}", ("id", Or(report.Classification, "unknown"))),
-            ReportingApiNormalizer.PermissionsPolicyViolation => Make(type, $"permissions policy {Or(report.Classification, "unknown")}",
-                ("feature", Or(report.Classification, "unknown"))),
-            "document-policy-violation" => Make(type, $"document policy {Or(report.Classification, "unknown")}",
-                ("policy", Or(report.Classification, "unknown"))),
-            "coop" or "coep" => Make(type, $"{type.ToUpperInvariant()} {Or(report.Classification, "unknown")}", ("type", Or(report.Classification, "unknown"))),
-            ReportTypes.Hpkp or ReportTypes.ExpectCt or ReportTypes.ExpectStaple => Make(type,
-                $"{Label(type)} {Or(report.Classification, "failure")} for {Or(report.ReportHost, "unknown host")}",
-                ("host", Or(report.ReportHost, "unknown")), ("failure", Or(report.Classification, "unknown"))),
-            _ => Make(type, report.Classification is null ? type : $"{type} {report.Classification}", ("classification", Or(report.Classification, "none"))),
+            ReportTypes.CspViolation => new Fields(type, 3, "directive", Or(report.EffectiveDirective, "unknown"), "blocked", BlockedKind(report), "disposition", report.Disposition),
+            ReportTypes.NetworkError => new Fields(type, 2, "error", c, "host", Or(report.ReportHost, "unknown")),
+            "deprecation" or "intervention" => new Fields(type, 1, "id", c),
+            ReportingApiNormalizer.PermissionsPolicyViolation => new Fields(type, 1, "feature", c),
+            "document-policy-violation" => new Fields(type, 1, "policy", c),
+            "coop" or "coep" => new Fields(type, 1, "type", c),
+            ReportTypes.Hpkp or ReportTypes.ExpectCt or ReportTypes.ExpectStaple => new Fields(type, 2, "host", Or(report.ReportHost, "unknown"), "failure", c),
+            _ => new Fields(type, 1, "classification", Or(report.Classification, "none")),
         };
+        return true;
+    }
+
+    private static string Title(Fields f) => f.Type switch
+    {
+        ReportTypes.CspViolation => $"{f.V0} blocked {f.V1}" + (f.V2 == Dispositions.Report ? " (report-only)" : ""),
+        ReportTypes.NetworkError => $"{f.V0} on {(f.V1 == "unknown" ? "unknown host" : f.V1)}",
+        "deprecation" or "intervention" => $"{f.Type} {f.V0}",
+        ReportingApiNormalizer.PermissionsPolicyViolation => $"permissions policy {f.V0}",
+        "document-policy-violation" => $"document policy {f.V0}",
+        "coop" or "coep" => $"{f.Type.ToUpperInvariant()} {f.V0}",
+        ReportTypes.Hpkp or ReportTypes.ExpectCt or ReportTypes.ExpectStaple
+            => $"{Label(f.Type)} {(f.V1 == "unknown" ? "failure" : f.V1)} for {(f.V0 == "unknown" ? "unknown host" : f.V0)}",
+        _ => f.V0 == "none" ? f.Type : $"{f.Type} {f.V0}",
+    };
+
+    // FNV-1a 64 over "type␟name=value␟…" in UTF-16 units; unit separators cannot appear in a stored field, so no
+    // two keys hash the same text.
+    private static ulong Hash(in Fields f)
+    {
+        var hash = Fnv(OffsetBasis, f.Type);
+        for (var i = 0; i < f.Count; i++)
+        {
+            hash = Fnv(hash, '\u001f');
+            hash = Fnv(hash, f.Name(i));
+            hash = Fnv(hash, '=');
+            hash = Fnv(hash, f.Value(i));
+        }
+        return hash;
+    }
+
+    private const ulong OffsetBasis = 14695981039346656037UL;
+
+    private static ulong Fnv(ulong hash, string text)
+    {
+        foreach (var c in text) hash = Fnv(hash, c);
+        return hash;
+    }
+
+    private static ulong Fnv(ulong hash, char c)
+    {
+        hash = (hash ^ (byte)c) * 1099511628211UL;
+        return (hash ^ (byte)(c >> 8)) * 1099511628211UL;
     }
 
     /// <summary>The blocked host, or what was blocked when there is no host: <c>inline</c>, <c>eval</c>,
@@ -62,40 +123,8 @@ public static class ProblemGroups
         return read.Normalized is { Length: > 0 } normalized ? Cut(normalized) : "unknown";
     }
 
-    private static GroupKey Csp(Report report)
-    {
-        var directive = Or(report.EffectiveDirective, "unknown");
-        var blocked = BlockedKind(report);
-        var disposition = report.Disposition;
-        var title = $"{directive} blocked {blocked}" + (disposition == Dispositions.Report ? " (report-only)" : "");
-        return Make(ReportTypes.CspViolation, title, ("directive", directive), ("blocked", blocked), ("disposition", disposition));
-    }
-
-    private static GroupKey Make(string type, string title, params (string Name, string Value)[] fields)
-    {
-        var key = new KeyValuePair<string, string>[fields.Length];
-        var text = new StringBuilder(type);
-        for (var i = 0; i < fields.Length; i++)
-        {
-            key[i] = new(fields[i].Name, fields[i].Value);
-            // Unit separators cannot appear in a stored field, so no two keys hash the same text.
-            text.Append('\u001f').Append(fields[i].Name).Append('=').Append(fields[i].Value);
-        }
-        return new GroupKey(Id(text.ToString()), type, key, title);
-    }
-
-    /// <summary>FNV-1a 64 over the key's UTF-16 units, as 16 lowercase hex digits. Stable across processes
-    /// and versions (string.GetHashCode is randomized per process).</summary>
-    internal static string Id(string text)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in text)
-        {
-            hash = (hash ^ (byte)c) * 1099511628211UL;
-            hash = (hash ^ (byte)(c >> 8)) * 1099511628211UL;
-        }
-        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
-    }
+    /// <summary>FNV-1a 64 of <paramref name="text"/> as an id (for tests and tools that hash a key's text).</summary>
+    internal static string Id(string text) => Id(Fnv(OffsetBasis, text));
 
     /// <summary>Whether a string has the shape of a group id.</summary>
     public static bool IsId(string? value) => value is { Length: 16 } && value.All(char.IsAsciiHexDigitLower);

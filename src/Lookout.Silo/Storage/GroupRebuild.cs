@@ -5,13 +5,14 @@ using Lookout.Grains.Reports;
 namespace Lookout.Silo.Storage;
 
 /// <summary>
-/// Group rows rebuilt from raw events: count, first and last seen, the pages sketch and the browsers come
-/// from the reports stored with each group id (plus the <c>group</c> counters of hours before the retention
-/// cut, whose reports are gone). Status, when it was set, the last regression and the clients sketch are
-/// kept from what was stored: no raw event records them (no client address is ever stored). A group with
-/// neither raw events nor kept counts is dropped.
+/// Group rows rebuilt from raw events: count, first and last seen, the pages sketch, the browsers and the hours come
+/// from the reports stored with each group id. Raw events before the retention cut (<c>horizon</c>) are gone, so
+/// a group first seen before it cannot be recounted: it keeps its stored count and first seen (the larger count
+/// if the raw events now show more), as the hourly counts of those hours are kept. Status, when it was set, the
+/// last regression and the clients sketch are always kept: no raw event records them (no client address is
+/// ever stored). A group first seen after the cut with no raw event left is dropped.
 /// </summary>
-internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnlyList<GroupSketch> sketches, IReadOnlyDictionary<string, long> kept)
+internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnlyList<GroupSketch> sketches, DateTimeOffset horizon)
 {
     /// <summary>Columns the rebuild scan reads, in <see cref="Add"/>'s order.</summary>
     public const string Columns = "group_id, received_at, type, effective_directive, blocked_host, blocked_url, disposition, classification, report_host, path, browser";
@@ -37,6 +38,7 @@ internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnl
         if (receivedAt < g.First) g.First = receivedAt;
         if (receivedAt > g.Last) g.Last = receivedAt;
         if (path is not null) g.Pages.Add(DistinctSketch.Hash(path));
+        g.Hours.AddHour(Lookout.Grains.Counting.CountRules.Bucket(receivedAt), 1);
         if (browser is not null && g.Browsers.Count < GroupBook.MaxBrowsers && !g.Browsers.Contains(browser)) g.Browsers.Add(browser);
     }
 
@@ -49,20 +51,18 @@ internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnl
         var rebuilt = new List<GroupSketch>();
         foreach (var (id, g) in _groups)
         {
-            var keptCount = kept.GetValueOrDefault(id);
             before.TryGetValue(id, out var old);
-            // With counts kept from before the cut, first seen stays what it was.
-            var first = keptCount > 0 && old is not null && old.FirstSeen < g.First ? old.FirstSeen : g.First;
-            rows.Add(new StoredGroup(old?.Key ?? g.Key, first, g.Last, g.Count + keptCount, old?.Status ?? GroupStatuses.Open, old?.StatusAt ?? first, old?.RegressedAt));
-            rebuilt.Add(new GroupSketch(id, g.Pages.ToBytes(), clients.GetValueOrDefault(id) ?? new DistinctSketch().ToBytes(), g.Browsers));
+            var cut = old is not null && old.FirstSeen < horizon;
+            var first = cut ? old!.FirstSeen : g.First;
+            var count = cut ? Math.Max(old!.Count, g.Count) : g.Count;
+            rows.Add(new StoredGroup(old?.Key ?? g.Key, first, g.Last, count, old?.Status ?? GroupStatuses.Open, old?.StatusAt ?? first, old?.RegressedAt));
+            rebuilt.Add(new GroupSketch(id, g.Pages.ToBytes(), clients.GetValueOrDefault(id) ?? new DistinctSketch().ToBytes(), g.Browsers, g.Hours.HoursToBytes()));
         }
         var rebuiltIds = rows.Select(r => r.Key.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var old in existing)
         {
-            if (rebuiltIds.Contains(old.Key.Id)) continue;
-            var keptCount = kept.GetValueOrDefault(old.Key.Id);
-            if (keptCount <= 0) continue;
-            rows.Add(old with { Count = keptCount });
+            if (rebuiltIds.Contains(old.Key.Id) || old.FirstSeen >= horizon) continue;
+            rows.Add(old);
             if (sketches.FirstOrDefault(s => s.GroupId == old.Key.Id) is { } sketch) rebuilt.Add(sketch);
         }
         return (rows, rebuilt);
@@ -76,5 +76,6 @@ internal sealed class GroupRebuild(IReadOnlyList<StoredGroup> existing, IReadOnl
         public DateTimeOffset Last { get; set; } = DateTimeOffset.MinValue;
         public DistinctSketch Pages { get; } = new();
         public List<string> Browsers { get; } = [];
+        public GroupActivity Hours { get; } = new();
     }
 }

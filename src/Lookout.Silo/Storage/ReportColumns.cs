@@ -59,7 +59,9 @@ internal static class ReportColumns
     /// <summary>Maps a row of <see cref="Counted"/>.</summary>
     public static CountSource ReadCountSource(DbDataReader r, DateTimeOffset receivedAt) => new(
         receivedAt, r.GetString(1), Text(r, 2), Text(r, 3), Text(r, 4), Text(r, 5), Text(r, 6), Text(r, 7), Text(r, 8),
-        r.GetString(9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetDouble(12), Text(r, 13));
+        r.GetString(9), Text(r, 10), Text(r, 11), r.IsDBNull(12) ? null : r.GetDouble(12),
+        // Only reports past the group bound have a group counter (CountRules, ApplicationState).
+        Text(r, 13) is Lookout.Grains.Groups.GroupBook.Overflow ? Lookout.Grains.Groups.GroupBook.Overflow : null);
 
     private static string? Text(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 

@@ -1,6 +1,5 @@
 // The groups an application grain holds: announced once, regressions once per resolve, spikes against the
 // baseline, the bound, and the committed / in-flight / pending layers.
-using Lookout.Grains.Counting;
 using Lookout.Grains.Groups;
 using Lookout.Grains.Reports;
 
@@ -20,8 +19,16 @@ public sealed class GroupBookTests
     private static (string Id, List<AlertEvent> Alerts) Accept(GroupBook book, Report report, ulong client = 7)
     {
         var alerts = new List<AlertEvent>();
-        var id = book.Accept("shop", report, ProblemGroups.Of(report)!, client, Options, alerts);
+        var id = book.Accept("shop", report, client, Options, alerts)!;
         return (id, alerts);
+    }
+
+    // A saved sketch whose hours hold perHour reports in each of the 24 hours before T0.
+    private static GroupSketch Hours(string id, long perHour)
+    {
+        var activity = new GroupActivity();
+        for (var h = 1; h <= 24; h++) activity.AddHour(T0.AddHours(-h), perHour);
+        return new GroupSketch(id, new DistinctSketch().ToBytes(), new DistinctSketch().ToBytes(), [], activity.HoursToBytes());
     }
 
     private static void Commit(GroupBook book)
@@ -103,20 +110,19 @@ public sealed class GroupBookTests
     }
 
     [Fact]
-    public void Sketches_are_saved_when_they_changed_and_again_after_a_failed_save()
+    public void Groups_that_took_reports_are_saved_once_per_call_and_again_after_a_failed_save()
     {
         var book = new GroupBook(10);
         var (id, _) = Accept(book, Csp("a.example", T0, "/a"));
         var first = Assert.Single(book.TakeDirtySketches());
         Assert.Equal((id, 1L), (first.GroupId, DistinctSketch.From(first.Pages).Estimate()));
-        Assert.Empty(book.TakeDirtySketches());
-        // The same page, client and browser again: nothing new to save.
-        Accept(book, Csp("a.example", T0, "/a"));
+        Assert.Equal(1, GroupActivity.FromHours(first.Hours).Hour(T0));
         Assert.Empty(book.TakeDirtySketches());
         Accept(book, Csp("a.example", T0, "/b"));
         var second = book.TakeDirtySketches();
         book.MarkDirty(second);
-        Assert.Equal(2, DistinctSketch.From(Assert.Single(book.TakeDirtySketches()).Pages).Estimate());
+        var again = Assert.Single(book.TakeDirtySketches());
+        Assert.Equal((2L, 2L), (DistinctSketch.From(again.Pages).Estimate(), GroupActivity.FromHours(again.Hours).Hour(T0)));
     }
 
     [Fact]
@@ -141,8 +147,8 @@ public sealed class GroupBookTests
         var (id, _) = Accept(book, Csp("a.example", T0.AddHours(-30)));
         Commit(book);
         // 24 reports an hour over the 24 hours before: 576, so 10 minutes need 5 × 576 / 144 = 20, and the floor is 50.
-        var hours = Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, id), 24)).ToList();
-        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 577, GroupStatuses.Open, T0.AddHours(-30), null)], [], hours);
+        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 577, GroupStatuses.Open, T0.AddHours(-30), null)],
+            [Hours(id, 24)]);
         var alerts = new List<AlertEvent>();
         for (var i = 0; i < 49; i++) alerts.AddRange(Accept(book, Csp("a.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);
         Assert.DoesNotContain(alerts, a => a.Group is not null);
@@ -151,6 +157,8 @@ public sealed class GroupBookTests
         Assert.Equal(50, spike.Count);
         Assert.Equal(576, spike.Baseline);
         Assert.Equal($"spike:{id}:2026120110", spike.EventId);
+        // The hours came back with the sketch: the sparkline shows them.
+        Assert.Equal(24, book.View(id, T0.AddMinutes(5))!.Hourly[^2]);
         Assert.DoesNotContain(Accept(book, Csp("a.example", T0.AddMinutes(3))).Alerts, a => a.Group is not null);
     }
 
@@ -161,8 +169,8 @@ public sealed class GroupBookTests
         var (id, _) = Accept(book, Csp("a.example", T0.AddHours(-30)));
         Commit(book);
         // 100 an hour: 10 minutes need 5 × 2400 / 144 ≈ 83.4, so 80 is no spike.
-        var hours = Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, id), 100)).ToList();
-        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Ignored, T0.AddHours(-30), null)], [], hours);
+        book.Load([new StoredGroup(ProblemGroups.Of(Csp("a.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Ignored, T0.AddHours(-30), null)],
+            [Hours(id, 100)]);
         var alerts = new List<AlertEvent>();
         for (var i = 0; i < 200; i++) alerts.AddRange(Accept(book, Csp("a.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);
         Assert.DoesNotContain(alerts, a => a.Group is not null);
@@ -171,8 +179,8 @@ public sealed class GroupBookTests
         var fresh = new GroupBook(10);
         var (other, _) = Accept(fresh, Csp("b.example", T0.AddHours(-30)));
         Commit(fresh);
-        fresh.Load([new StoredGroup(ProblemGroups.Of(Csp("b.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Open, T0, null)], [],
-            Enumerable.Range(1, 24).Select(h => new CountDelta(new CountKey(T0.AddHours(-h), Dimensions.Group, other), 100)));
+        fresh.Load([new StoredGroup(ProblemGroups.Of(Csp("b.example", T0))!, T0.AddHours(-30), T0.AddHours(-1), 2401, GroupStatuses.Open, T0, null)],
+            [Hours(other, 100)]);
         var seen = new List<AlertEvent>();
         for (var i = 0; i < 84; i++) seen.AddRange(Accept(fresh, Csp("b.example", T0.AddMinutes(1).AddSeconds(i))).Alerts);
         Assert.Single(seen, a => a.Group is not null && a.Kind == AlertKinds.Spike);

@@ -344,14 +344,16 @@ internal static class PostgresSchema
                 new_keys text[] not null,
                 new_titles text[] not null
             );
-            -- Distinct pages and clients (exact hashes or HyperLogLog registers) and browsers: estimates the
-            -- grains save every few seconds, apart from the commit; no value can be read back from them.
+            -- Distinct pages and clients (exact hashes or HyperLogLog registers), browsers and recent hours:
+            -- estimates the grains save every few minutes, apart from the commit; no value can be read back from them.
             create table lookout_group_sketches (
                 app text not null,
                 group_id text not null,
                 pages bytea not null,
                 clients bytea not null,
                 browsers text[] not null,
+                -- Reports per hour of the last 26 hours, (hour, count) pairs: the sparkline and the spike baseline.
+                hours bytea not null,
                 primary key (app, group_id)
             );
 

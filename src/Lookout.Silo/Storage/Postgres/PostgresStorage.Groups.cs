@@ -145,12 +145,12 @@ internal sealed partial class PostgresStorage : IGroupStore
 
     private static async Task<List<GroupSketch>> ReadSketchesAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string app, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select group_id, pages, clients, browsers from lookout_group_sketches where app = $1", connection, transaction);
+        await using var command = new NpgsqlCommand("select group_id, pages, clients, browsers, hours from lookout_group_sketches where app = $1", connection, transaction);
         command.Parameters.Add(new() { Value = app });
         var sketches = new List<GroupSketch>();
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
-            sketches.Add(new GroupSketch(r.GetString(0), (byte[])r[1], (byte[])r[2], r.GetFieldValue<string[]>(3)));
+            sketches.Add(new GroupSketch(r.GetString(0), (byte[])r[1], (byte[])r[2], r.GetFieldValue<string[]>(3), (byte[])r[4]));
         return sketches;
     }
 
@@ -187,17 +187,18 @@ internal sealed partial class PostgresStorage : IGroupStore
         try
         {
             await using var command = _dataSource.CreateCommand("""
-                insert into lookout_group_sketches (app, group_id, pages, clients, browsers)
-                select $1, s.id, s.pages, s.clients, string_to_array(s.browsers, E'\t')
-                from unnest($2::text[], $3::bytea[], $4::bytea[], $5::text[]) with ordinality as s(id, pages, clients, browsers, n)
+                insert into lookout_group_sketches (app, group_id, pages, clients, browsers, hours)
+                select $1, s.id, s.pages, s.clients, string_to_array(s.browsers, E'\t'), s.hours
+                from unnest($2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::bytea[]) with ordinality as s(id, pages, clients, browsers, hours, n)
                 order by s.n
-                on conflict (app, group_id) do update set pages = excluded.pages, clients = excluded.clients, browsers = excluded.browsers
+                on conflict (app, group_id) do update set pages = excluded.pages, clients = excluded.clients, browsers = excluded.browsers, hours = excluded.hours
                 """);
             command.Parameters.Add(new() { Value = app });
             command.Parameters.Add(new() { Value = sorted.Select(s => s.GroupId).ToArray() });
             command.Parameters.Add(new() { Value = sorted.Select(s => s.Pages).ToArray() });
             command.Parameters.Add(new() { Value = sorted.Select(s => s.Clients).ToArray() });
             command.Parameters.Add(new() { Value = sorted.Select(s => string.Join('\t', s.Browsers)).ToArray() });
+            command.Parameters.Add(new() { Value = sorted.Select(s => s.Hours).ToArray() });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -206,24 +207,14 @@ internal sealed partial class PostgresStorage : IGroupStore
         }
     }
 
-    /// <summary>Rebuilds <paramref name="app"/>'s group rows and their pages and browsers inside the rebuild's
+    /// <summary>Rebuilds <paramref name="app"/>'s group rows and their pages, browsers and hours inside the rebuild's
     /// transaction (its counts are whole and its row is locked, so no commit interleaves).</summary>
     private static async Task RebuildGroupsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string app, DateTimeOffset horizon,
         CancellationToken cancellationToken)
     {
         await FoldGroupsAsync(connection, transaction, app, cancellationToken);
         var existing = await ReadGroupsAsync(connection, transaction, app, cancellationToken);
-        var kept = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var command = new NpgsqlCommand("""
-            select value, sum(count)::bigint from lookout_counts where app = $1 and dimension = 'group' and bucket < $2 group by value
-            """, connection, transaction))
-        {
-            command.Parameters.Add(new() { Value = app });
-            command.Parameters.Add(new() { Value = horizon.ToUniversalTime() });
-            await using var r = await command.ExecuteReaderAsync(cancellationToken);
-            while (await r.ReadAsync(cancellationToken)) kept[r.GetString(0)] = r.GetInt64(1);
-        }
-        var rebuild = new GroupRebuild(existing, await ReadSketchesAsync(connection, transaction, app, cancellationToken), kept);
+        var rebuild = new GroupRebuild(existing, await ReadSketchesAsync(connection, transaction, app, cancellationToken), horizon);
         await using (var scan = new NpgsqlCommand($"""
             select {GroupRebuild.Columns} from lookout_reports
             where app = $1 and received_at >= $2 and group_id is not null and group_id <> '{GroupBook.Overflow}'
@@ -265,8 +256,9 @@ internal sealed partial class PostgresStorage : IGroupStore
             await replace.ExecuteNonQueryAsync(cancellationToken);
         }
         await using (var save = new NpgsqlCommand("""
-            insert into lookout_group_sketches (app, group_id, pages, clients, browsers)
-            select $1, s.id, s.pages, s.clients, string_to_array(s.browsers, E'\t') from unnest($2::text[], $3::bytea[], $4::bytea[], $5::text[]) as s(id, pages, clients, browsers)
+            insert into lookout_group_sketches (app, group_id, pages, clients, browsers, hours)
+            select $1, s.id, s.pages, s.clients, string_to_array(s.browsers, E'\t'), s.hours
+            from unnest($2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::bytea[]) as s(id, pages, clients, browsers, hours)
             """, connection, transaction))
         {
             save.Parameters.Add(new() { Value = app });
@@ -274,6 +266,7 @@ internal sealed partial class PostgresStorage : IGroupStore
             save.Parameters.Add(new() { Value = sketches.Select(s => s.Pages).ToArray() });
             save.Parameters.Add(new() { Value = sketches.Select(s => s.Clients).ToArray() });
             save.Parameters.Add(new() { Value = sketches.Select(s => string.Join('\t', s.Browsers)).ToArray() });
+            save.Parameters.Add(new() { Value = sketches.Select(s => s.Hours).ToArray() });
             await save.ExecuteNonQueryAsync(cancellationToken);
         }
     }

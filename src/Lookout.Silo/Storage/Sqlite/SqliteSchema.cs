@@ -201,13 +201,15 @@ internal static class SqliteSchema
                 key text not null,
                 title text not null
             );
-            -- Distinct pages and clients and browsers (tab-separated): estimates the grains save apart from the commit.
+            -- Distinct pages and clients, browsers (tab-separated) and recent hours: estimates the grains save apart from the commit.
             create table lookout_group_sketches (
                 app text not null,
                 group_id text not null,
                 pages blob not null,
                 clients blob not null,
                 browsers text not null,
+                -- Reports per hour of the last 26 hours, (hour, count) pairs.
+                hours blob not null,
                 primary key (app, group_id)
             );
 

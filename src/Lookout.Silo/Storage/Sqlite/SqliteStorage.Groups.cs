@@ -127,8 +127,8 @@ internal sealed partial class SqliteStorage : IGroupStore
     }
 
     private static List<GroupSketch> ReadSketches(SqliteConnection connection, SqliteTransaction? transaction, string app)
-        => Rows(connection, transaction, "select group_id, pages, clients, browsers from lookout_group_sketches where app = $1",
-            r => new GroupSketch(r.GetString(0), (byte[])r[1], (byte[])r[2], Browsers(r.GetString(3))), app);
+        => Rows(connection, transaction, "select group_id, pages, clients, browsers, hours from lookout_group_sketches where app = $1",
+            r => new GroupSketch(r.GetString(0), (byte[])r[1], (byte[])r[2], Browsers(r.GetString(3)), (byte[])r[4]), app);
 
     private static string[] Browsers(string text) => text.Length == 0 ? [] : text.Split('\t');
 
@@ -153,21 +153,19 @@ internal sealed partial class SqliteStorage : IGroupStore
         foreach (var s in sketches)
         {
             Run(connection, transaction, """
-                insert into lookout_group_sketches (app, group_id, pages, clients, browsers) values ($1, $2, $3, $4, $5)
-                on conflict (app, group_id) do update set pages = excluded.pages, clients = excluded.clients, browsers = excluded.browsers
-                """, app, s.GroupId, s.Pages, s.Clients, string.Join('\t', s.Browsers));
+                insert into lookout_group_sketches (app, group_id, pages, clients, browsers, hours) values ($1, $2, $3, $4, $5, $6)
+                on conflict (app, group_id) do update set pages = excluded.pages, clients = excluded.clients, browsers = excluded.browsers, hours = excluded.hours
+                """, app, s.GroupId, s.Pages, s.Clients, string.Join('\t', s.Browsers), s.Hours);
         }
     }
 
-    /// <summary>Rebuilds <paramref name="app"/>'s group rows and their pages and browsers inside the rebuild's
+    /// <summary>Rebuilds <paramref name="app"/>'s group rows and their pages, browsers and hours inside the rebuild's
     /// transaction (under the write lock).</summary>
     private static void RebuildGroups(SqliteConnection connection, SqliteTransaction transaction, string app, long horizon)
     {
         FoldGroups(connection, transaction, app);
         var existing = ReadGroups(connection, transaction, app);
-        var kept = Rows(connection, transaction, "select value, sum(count) from lookout_counts where app = $1 and dimension = 'group' and bucket < $2 group by value",
-            r => (Value: r.GetString(0), Count: r.GetInt64(1)), app, horizon).ToDictionary(k => k.Value, k => k.Count, StringComparer.Ordinal);
-        var rebuild = new GroupRebuild(existing, ReadSketches(connection, transaction, app), kept);
+        var rebuild = new GroupRebuild(existing, ReadSketches(connection, transaction, app), FromMillis(horizon));
         using (var scan = connection.CreateCommand())
         {
             scan.Transaction = transaction;
