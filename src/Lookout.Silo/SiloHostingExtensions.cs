@@ -55,7 +55,7 @@ public static class SiloHostingExtensions
             .ValidateOnStart();
         services.AddOptions<ApplicationGrainOptions>().BindConfiguration("Lookout:Grains")
             .Validate(o => o.MaxPendingReports > 0 && o.CommitAttempts > 0 && o.LiveHours >= 2 && o.LiveValuesPerHour >= 1
-                && o.ReconcileInterval > TimeSpan.Zero, "Lookout:Grains values must be positive (LiveHours at least 2).")
+                && o.ReconcileInterval > TimeSpan.Zero && o.SketchInterval > TimeSpan.Zero, "Lookout:Grains values must be positive (LiveHours at least 2).")
             .ValidateOnStart();
         services.AddOptions<QuotaOptions>().BindConfiguration("Lookout:Quota")
             .Validate(o => o.DailyReports >= 0 && o.Apps.Values.All(v => v >= 0), "Lookout:Quota limits must be 0 (off) or positive.")
