@@ -33,8 +33,9 @@ public sealed class ClientHashes(IWebhookStore store, TimeProvider time, ILogger
                 current = (today, await store.GetDailySaltAsync(today, cancellationToken));
                 _current = current;
             }
-            catch (StorageUnavailableException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // An estimate must never fail ingest: without the salt, clients are not counted for a while.
                 _retryAfter = now.AddSeconds(10);
                 logger.LogWarning(ex, "The daily client salt could not be read; distinct clients are not counted for 10 s.");
                 return 0;

@@ -54,6 +54,12 @@ internal sealed class WebhookDispatcher : BackgroundService
             {
                 return;
             }
+            catch (Exception ex)
+            {
+                // A background service that throws stops the host: a fault here must never take ingest down.
+                // Leased deliveries are claimed again when their lease runs out.
+                _logger.LogError(ex, "Webhook dispatch failed; it runs again at the next poll.");
+            }
             try
             {
                 await Task.Delay(_options.PollInterval, _time, stoppingToken);
