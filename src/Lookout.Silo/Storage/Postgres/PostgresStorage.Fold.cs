@@ -61,11 +61,8 @@ internal sealed partial class PostgresStorage
     /// order. Returns the delta rows moved and the counter rows written.</summary>
     private static async Task<(long Moved, long Written)> FoldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? app, CancellationToken cancellationToken)
     {
-        var which = app is null
-            ? $"where ctid = any(array(select ctid from lookout_count_deltas limit {FoldChunkRows}))"
-            : "where app = $1";
-        await using var command = new NpgsqlCommand($"""
-            with moved as (delete from lookout_count_deltas {which} returning app, buckets, dimensions, "values", counts),
+        return await MoveAsync(connection, transaction, $"""
+            with moved as (delete from lookout_count_deltas {Which("lookout_count_deltas", app)} returning app, buckets, dimensions, "values", counts),
             written as (
                 insert into lookout_counts (app, bucket, dimension, value, count)
                 select m.app, d.bucket, d.dimension, d.value, sum(d.count)
@@ -75,7 +72,19 @@ internal sealed partial class PostgresStorage
                 on conflict (app, bucket, dimension, value) do update set count = lookout_counts.count + excluded.count
                 returning 1)
             select (select count(*) from moved), (select count(*) from written)
-            """, connection, transaction);
+            """, app, cancellationToken);
+    }
+
+    /// <summary>Which delta rows a fold takes: a chunk of any application's, or all of one application's (<c>$1</c>).</summary>
+    private static string Which(string table, string? app) => app is null
+        ? $"where ctid = any(array(select ctid from {table} limit {FoldChunkRows}))"
+        : "where app = $1";
+
+    /// <summary>Runs a fold statement that answers (rows moved, rows written), with the application as <c>$1</c> when set.</summary>
+    private static async Task<(long Moved, long Written)> MoveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string? app,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
         if (app is not null) command.Parameters.Add(new NpgsqlParameter { Value = app });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);

@@ -45,11 +45,8 @@ internal sealed partial class PostgresStorage : IGroupStore
     private static async Task<(long Moved, long Written)> FoldGroupsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? app,
         CancellationToken cancellationToken)
     {
-        var which = app is null
-            ? $"where ctid = any(array(select ctid from lookout_group_deltas limit {FoldChunkRows}))"
-            : "where app = $1";
-        await using var command = new NpgsqlCommand($$"""
-            with moved as (delete from lookout_group_deltas {{which}}
+        return await MoveAsync(connection, transaction, $$"""
+            with moved as (delete from lookout_group_deltas {{Which("lookout_group_deltas", app)}}
                 returning app, ids, counts, firsts, lasts, regressed, new_ids, new_types, new_keys, new_titles),
             defs as (
                 select distinct on (m.app, d.id) m.app, d.id, d.type, d.key, d.title
@@ -76,11 +73,7 @@ internal sealed partial class PostgresStorage : IGroupStore
                     regressed_at = case when lookout_groups.status = 'resolved' and excluded.regressed_at >= lookout_groups.status_at then excluded.regressed_at else lookout_groups.regressed_at end
                 returning 1)
             select (select count(*) from moved), (select count(*) from written)
-            """, connection, transaction);
-        if (app is not null) command.Parameters.Add(new NpgsqlParameter { Value = app });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1));
+            """, app, cancellationToken);
     }
 
     /// <summary>Queues the batches' alerts for every webhook of their application that wants their kind, once
