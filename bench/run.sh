@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Ingest benchmark on one machine, loopback only: (a) a bare ASP.NET Core endpoint (the HTTP ceiling),
-# (b) Lookout on SQLite, (c) Lookout on PostgreSQL, all loaded the same way with wrk and bench/wrk/ingest.lua.
+# (b) Lookout on SQLite, (c) Lookout on PostgreSQL, (c2) "naive": the collector a user would write in an
+# afternoon (bench/NaiveCollector: parse, one awaited INSERT per request, 204 after the commit) on the same
+# PostgreSQL, all loaded the same way with wrk and bench/wrk/ingest.lua.
 # Afterwards it checks that what Lookout stored matches what it acknowledged, and prints requests/s,
 # reports/s, p50/p99 latency, peak RSS and every Lookout figure as a ratio of (a).
 # It also prints, per target, the CPU each component used per request during the measured run (Lookout
 # or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
 # Knobs: DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
 # 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
-# TARGETS (default "bare sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
+# TARGETS (default "bare naive sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
 # named), LOOKOUT_DIR (the checkout whose Lookout is measured, default this one; bench/ab.sh points it at
 # another commit). (e) "hot": one application takes all the load on one silo (one grain activation);
 # HOT_APP_LIMIT=on keeps the per-application rate limit there.
@@ -20,7 +22,7 @@ WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-16}
 APPS=${APPS:-50}
 RSS_APPS=${RSS_APPS:-1000}
-TARGETS=${TARGETS:-bare sqlite postgres apps}
+TARGETS=${TARGETS:-bare naive sqlite postgres apps}
 LOOKOUT_DIR=${LOOKOUT_DIR:-.}
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 
@@ -40,6 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 dotnet build bench/BareEndpoint -c Release -v q -nologo >/dev/null
+dotnet build bench/NaiveCollector -c Release -v q -nologo >/dev/null
 dotnet build "$LOOKOUT_DIR/src/Lookout.Api" -c Release -v q -nologo >/dev/null
 lookout="$LOOKOUT_DIR/src/Lookout.Api/bin/Release/net10.0/Lookout.Api.dll"
 port=$(free_port)
@@ -105,7 +108,7 @@ PY
 peak_rss_mb() { local p t=0; for p in $pid; do t=$(( t + $(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$p/status") )); done; echo "$t"; }
 
 results=()
-measure() { # name, apps, verify(0/1), [PostgreSQL database: also count its raw rows]
+measure() { # name, apps, verify(0/1, or "rows": count the naive collector's rows), [PostgreSQL database: also count its raw rows]
   local warm main acked inflight
   warm=$(load "$WARMUP" "$2")
   local pg0 target0 busy0 total0 target1 pg_used busy1 total1 wrk_cpu timing
@@ -121,11 +124,18 @@ measure() { # name, apps, verify(0/1), [PostgreSQL database: also count its raw 
   p50=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p50_us'] / 1000, 2))" "$main")
   p99=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['p99_us'] / 1000, 2))" "$main")
   local check="-"
-  if [ "$3" = 1 ]; then
+  if [ "$3" = 1 ] || [ "$3" = rows ]; then
     sleep 2
     acked=$(( $(field "$warm" acked_reports) + $(field "$main" acked_reports) ))
     inflight=$(( $(field "$warm" inflight_reports) + $(field "$main" inflight_reports) ))
-    local have rows=""; have=$(stored)
+    local have rows=""
+    if [ "$3" = rows ]; then
+      # The naive collector has no read API: its rows are what it stored (wait_ready's probe excluded).
+      have=$("${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -h "$PG_TMP" -p "$pg_port" -U postgres -d "$4" -c "select count(*) from naive_reports where app <> 'ready'")
+      set -- "$1" "$2" "$3"
+    else
+      have=$(stored)
+    fi
     # The counted total and, on PostgreSQL, the raw events themselves: a gap between the two is a
     # counting fault, a gap to what wrk acknowledged is a loss (or the load's own bookkeeping).
     [ -n "${4:-}" ] && rows=", $("${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -h "$PG_TMP" -p "$pg_port" -U postgres -d "$4" -c "select count(*) from lookout_reports") raw rows"
@@ -177,6 +187,14 @@ if want postgres; then
   "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench" >/dev/null
   Lookout__Storage__Provider=postgres Lookout__Storage__ConnectionString="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench}" start postgres dotnet "$lookout"
   measure "Lookout, PostgreSQL" "$APPS" 1 bench
+  stop
+fi
+
+# (c2) the naive collector on the same PostgreSQL: parse, one awaited INSERT per request, 204 after the commit
+if want naive; then
+  "${PG_RUN_AS[@]}" "$PG_BIN/psql" -q -h "$PG_TMP" -p "$pg_port" -U postgres -c "create database bench_naive" >/dev/null
+  NAIVE_PG="${LOOKOUT_TEST_POSTGRES/Database=postgres/Database=bench_naive}" start naive dotnet bench/NaiveCollector/bin/Release/net10.0/NaiveCollector.dll
+  measure "naive collector, PostgreSQL" "$APPS" rows bench_naive
   stop
 fi
 
