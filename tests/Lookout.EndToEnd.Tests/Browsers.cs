@@ -27,6 +27,46 @@ public static class Browsers
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
 
+    /// <summary>A page in a new context of <paramref name="width"/> × <paramref name="height"/>, with every console
+    /// error and uncaught page error collected, so a failing wait can say what the page said.</summary>
+    public static async Task<(Microsoft.Playwright.IPage Page, List<string> Errors)> OpenPageAsync(Microsoft.Playwright.IBrowser browser, int width, int height)
+    {
+        var context = await browser.NewContextAsync(new Microsoft.Playwright.BrowserNewContextOptions
+        {
+            ViewportSize = new Microsoft.Playwright.ViewportSize { Width = width, Height = height },
+        });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.PageError += (_, message) => errors.Add("page error: " + message);
+        return (page, errors);
+    }
+
+    /// <summary>Submits <paramref name="token"/> on the login form a dashboard page redirected to.</summary>
+    public static async Task LogInAsync(Microsoft.Playwright.IPage page, string token)
+    {
+        await page.FillAsync("#token", token);
+        await page.ClickAsync("button[type=submit]");
+    }
+
+    /// <summary>Waits until <paramref name="selector"/> is in the page; on timeout the exception says
+    /// <paramref name="what"/> did not happen, with the page's errors and address.</summary>
+    public static async Task WaitForAsync(Microsoft.Playwright.IPage page, string selector, List<string> errors, string what, float timeout = 30_000)
+    {
+        try
+        {
+            await page.WaitForSelectorAsync(selector, new Microsoft.Playwright.PageWaitForSelectorOptions
+            {
+                State = Microsoft.Playwright.WaitForSelectorState.Attached,
+                Timeout = timeout,
+            });
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{what}. Console: {string.Join(" | ", errors)} Url: {page.Url}");
+        }
+    }
+
     /// <summary>A running browser showing <paramref name="url"/>; disposing it ends it and its profile.</summary>
     public sealed class Session : IDisposable
     {

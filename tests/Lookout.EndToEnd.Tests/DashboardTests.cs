@@ -65,26 +65,14 @@ public sealed class DashboardTests(EndToEndFixture fixture)
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Browsers.LaunchPlaywrightChromiumAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
-        page.PageError += (_, message) => errors.Add("page error: " + message);
+        var (page, errors) = await Browsers.OpenPageAsync(browser, 1400, 900);
 
         // Without the cookie the dashboard sends us to the login form, which brings us back.
         await page.GotoAsync($"{lookout.BaseUrl}/apps/dash?window=24h");
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
-        await page.FillAsync("#token", Token);
-        await page.ClickAsync("button[type=submit]");
+        await Browsers.LogInAsync(page, Token);
         await UrlIs(page, $"{lookout.BaseUrl}/apps/dash?window=24h");
-        try
-        {
-            await page.WaitForSelectorAsync("body[data-refreshed]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
-        }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException("Dashboard did not refresh. Console: " + string.Join(" | ", errors) + " Url: " + page.Url);
-        }
+        await Browsers.WaitForAsync(page, "body[data-refreshed]", errors, "Dashboard did not refresh");
 
         Assert.Equal("13", await page.InnerTextAsync("#total"));
         Assert.Equal("2", await page.InnerTextAsync("#noise"));

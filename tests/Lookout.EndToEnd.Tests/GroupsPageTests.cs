@@ -45,22 +45,11 @@ public sealed class GroupsPageTests(EndToEndFixture fixture)
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Browsers.LaunchPlaywrightChromiumAsync(playwright);
-        var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1100 } })).NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
-        page.PageError += (_, message) => errors.Add("page error: " + message);
+        var (page, errors) = await Browsers.OpenPageAsync(browser, 1400, 1100);
 
         await page.GotoAsync($"{lookout.BaseUrl}/apps/shop");
-        await page.FillAsync("#token", Token);
-        await page.ClickAsync("button[type=submit]");
-        try
-        {
-            await page.WaitForSelectorAsync("body[data-groups]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = 30_000 });
-        }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException("The application page listed no groups. Console: " + string.Join(" | ", errors) + " Url: " + page.Url);
-        }
+        await Browsers.LogInAsync(page, Token);
+        await Browsers.WaitForAsync(page, "body[data-groups]", errors, "The application page listed no groups");
         var rows = page.Locator("#groups tbody tr");
         Assert.Equal(3, await rows.CountAsync());
         var inline = page.Locator("#groups tbody tr", new PageLocatorOptions { HasText = "script-src-elem blocked inline" });

@@ -35,22 +35,11 @@ public sealed class PolicyPageTests(EndToEndFixture fixture)
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Browsers.LaunchPlaywrightChromiumAsync(playwright);
-        var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } })).NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
-        page.PageError += (_, message) => errors.Add("page error: " + message);
+        var (page, errors) = await Browsers.OpenPageAsync(browser, 1400, 1000);
 
         await page.GotoAsync($"{lookout.BaseUrl}/apps/shop/policy?window=7d");
-        await page.FillAsync("#token", Token);
-        await page.ClickAsync("button[type=submit]");
-        try
-        {
-            await page.WaitForSelectorAsync("body[data-suggested]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = 30_000 });
-        }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException("The policy page did not suggest. Console: " + string.Join(" | ", errors) + " Url: " + page.Url);
-        }
+        await Browsers.LogInAsync(page, Token);
+        await Browsers.WaitForAsync(page, "body[data-suggested]", errors, "The policy page did not suggest");
 
         var suggested = await page.InnerTextAsync("#policy");
         Assert.Equal("default-src 'self'; report-uri /r/shop; img-src 'self' data:; script-src 'self' https://cdn.one.net https://static.two.com", suggested);

@@ -62,8 +62,8 @@ public static class GroupEndpoints
             if (!Durations.TryParseTime(sinceText, time.GetUtcNow(), out var at)) return ReadEndpoints.BadQuery("'since' must be a duration such as 24h or an ISO-8601 time.");
             since = at;
         }
-        if (!TryInt(query["limit"], DefaultPageSize, 1, MaxPageSize, out var limit)) return ReadEndpoints.BadQuery($"'limit' must be 1-{MaxPageSize}.");
-        if (!TryInt(query["next"], 0, 0, int.MaxValue, out var offset)) return ReadEndpoints.BadQuery("'next' must be the 'next' of the previous page.");
+        if (!ReadEndpoints.TryInt(query["limit"], DefaultPageSize, 1, MaxPageSize, out var limit)) return ReadEndpoints.BadQuery($"'limit' must be 1-{MaxPageSize}.");
+        if (!ReadEndpoints.TryInt(query["next"], 0, 0, int.MaxValue, out var offset)) return ReadEndpoints.BadQuery("'next' must be the 'next' of the previous page.");
         var text = NullIfEmpty(query["q"]);
         if (text is { Length: > 200 }) return ReadEndpoints.BadQuery("'q' may be at most 200 characters.");
         var page = await grains.GetGrain<IApplicationGrain>(app).GetGroupsAsync(new GroupQuery(status, text, since, sort, offset, limit)).Bounded(cluster);
@@ -150,7 +150,7 @@ public static class GroupEndpoints
     {
         if (!AppIds.IsValid(app)) return ReadEndpoints.InvalidApp();
         if (!Guid.TryParse(id, out var guid)) return NoSuchWebhook();
-        if (!TryInt(request.Query["limit"], 50, 1, 500, out var limit)) return ReadEndpoints.BadQuery("'limit' must be 1-500.");
+        if (!ReadEndpoints.TryInt(request.Query["limit"], 50, 1, 500, out var limit)) return ReadEndpoints.BadQuery("'limit' must be 1-500.");
         var hooks = await store.GetWebhooksAsync(app, cancellationToken);
         if (!hooks.Any(h => h.Id == guid)) return NoSuchWebhook();
         var deliveries = await store.GetDeliveriesAsync(guid, limit, cancellationToken);
@@ -201,11 +201,4 @@ public static class GroupEndpoints
     private static IResult InvalidWebhook(string detail) => Problems.Of(400, "Invalid webhook", detail, "invalid_webhook");
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    private static bool TryInt(string? text, int fallback, int min, int max, out int value)
-    {
-        value = fallback;
-        if (string.IsNullOrEmpty(text)) return true;
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
-    }
 }

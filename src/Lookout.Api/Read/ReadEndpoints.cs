@@ -355,7 +355,9 @@ public static class ReadEndpoints
 
     internal static IResult BadQuery(string? detail) => Problems.Of(400, "Invalid query parameter", detail, "invalid_query");
 
-    private static bool TryInt(string? text, int fallback, int min, int max, out int value)
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>] from a query value, or
+    /// <paramref name="fallback"/> when the value is absent; false when it is present and not such a number.</summary>
+    internal static bool TryInt(string? text, int fallback, int min, int max, out int value)
     {
         value = fallback;
         if (string.IsNullOrEmpty(text)) return true;

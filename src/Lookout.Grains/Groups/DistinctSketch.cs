@@ -120,16 +120,7 @@ public sealed class DistinctSketch
 
     /// <summary>A well-mixed 64-bit hash of a string: FNV-1a, then SplitMix64's finalizer so that the high
     /// bits (the register index) depend on every character.</summary>
-    public static ulong Hash(string value)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in value)
-        {
-            hash = (hash ^ (byte)c) * 1099511628211UL;
-            hash = (hash ^ (byte)(c >> 8)) * 1099511628211UL;
-        }
-        return Mix(hash);
-    }
+    public static ulong Hash(string value) => Mix(Fnv1a.Append(Fnv1a.OffsetBasis, value));
 
     /// <summary>SplitMix64's finalizer.</summary>
     public static ulong Mix(ulong z)

@@ -80,29 +80,15 @@ public static class ProblemGroups
     // two keys hash the same text.
     private static ulong Hash(in Fields f)
     {
-        var hash = Fnv(OffsetBasis, f.Type);
+        var hash = Fnv1a.Append(Fnv1a.OffsetBasis, f.Type);
         for (var i = 0; i < f.Count; i++)
         {
-            hash = Fnv(hash, '\u001f');
-            hash = Fnv(hash, f.Name(i));
-            hash = Fnv(hash, '=');
-            hash = Fnv(hash, f.Value(i));
+            hash = Fnv1a.Append(hash, '\u001f');
+            hash = Fnv1a.Append(hash, f.Name(i));
+            hash = Fnv1a.Append(hash, '=');
+            hash = Fnv1a.Append(hash, f.Value(i));
         }
         return hash;
-    }
-
-    private const ulong OffsetBasis = 14695981039346656037UL;
-
-    private static ulong Fnv(ulong hash, string text)
-    {
-        foreach (var c in text) hash = Fnv(hash, c);
-        return hash;
-    }
-
-    private static ulong Fnv(ulong hash, char c)
-    {
-        hash = (hash ^ (byte)c) * 1099511628211UL;
-        return (hash ^ (byte)(c >> 8)) * 1099511628211UL;
     }
 
     /// <summary>The blocked host, or what was blocked when there is no host: <c>inline</c>, <c>eval</c>,
@@ -124,7 +110,7 @@ public static class ProblemGroups
     }
 
     /// <summary>FNV-1a 64 of <paramref name="text"/> as an id (for tests and tools that hash a key's text).</summary>
-    internal static string Id(string text) => Id(Fnv(OffsetBasis, text));
+    internal static string Id(string text) => Id(Fnv1a.Append(Fnv1a.OffsetBasis, text));
 
     /// <summary>Whether a string has the shape of a group id.</summary>
     public static bool IsId(string? value) => value is { Length: 16 } && value.All(char.IsAsciiHexDigitLower);
