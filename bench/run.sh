@@ -7,7 +7,7 @@
 # reports/s, p50/p99 latency, peak RSS and every Lookout figure as a ratio of (a).
 # It also prints, per target, the CPU each component used per request during the measured run (Lookout
 # or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
-# Knobs: DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
+# Knobs: LOOKOUT_BENCH_MIX=legacy (every request one legacy CSP report instead of the mix), DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
 # 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
 # TARGETS (default "bare naive sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
 # named), LOOKOUT_DIR (the checkout whose Lookout is measured, default this one; bench/ab.sh points it at
@@ -30,6 +30,8 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 . scripts/throwaway-postgres.sh
 # Always a fresh, durable server of our own, never a test server from the environment.
 unset LOOKOUT_TEST_POSTGRES
+# PG_STATEMENTS=1: pg_stat_statements is loaded and each PostgreSQL target prints its costliest statements.
+[ "${PG_STATEMENTS:-0}" = 1 ] && export LOOKOUT_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 LOOKOUT_PG_DURABLE=1 start_throwaway_postgres
 work=$(mktemp -d /tmp/lookout-bench.XXXXXX)
 pid=""
@@ -86,6 +88,7 @@ held = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in held: s.bind(('127.0.0.1', 0))
 print(' '.join(str(s.getsockname()[1]) for s in held))" "$1"; }
 
+psql_in() { "${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -F ' | ' -h "$PG_TMP" -p "$pg_port" -U postgres -d "$1" -c "$2"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 # Every page of /api/apps (1 000 at a time): the 1 000-application run needs them all.
@@ -111,6 +114,7 @@ results=()
 measure() { # name, apps, verify(0/1, or "rows": count the naive collector's rows), [PostgreSQL database: also count its raw rows]
   local warm main acked inflight
   warm=$(load "$WARMUP" "$2")
+  [ "${PG_STATEMENTS:-0}" = 1 ] && [ -n "${4:-}" ] && psql_in "$4" "create extension if not exists pg_stat_statements; select pg_stat_statements_reset()" >/dev/null
   local pg0 target0 busy0 total0 target1 pg_used busy1 total1 wrk_cpu timing
   pg0=$(pg_snapshot); target0=$(cpu_of $pid); read -r busy0 total0 < <(busy_ticks)
   timing=$(mktemp)
@@ -142,6 +146,10 @@ measure() { # name, apps, verify(0/1, or "rows": count the naive collector's row
     if [ "$have" -ge "$acked" ] && [ "$have" -le $(( acked + inflight )) ]; then check="ok: $have stored$rows, $acked acknowledged, $inflight in flight at the end"
     else check="MISMATCH: $have stored$rows, $acked acknowledged, $inflight in flight"; fi
   fi
+  if [ "${PG_STATEMENTS:-0}" = 1 ] && [ -n "${4:-}" ]; then
+    echo "$1: PostgreSQL statements by total time during the measured run (ms total, calls, rows, ms per call):" >&2
+    psql_in "$4" "select round(total_exec_time::numeric, 0), calls, rows, round((total_exec_time / calls)::numeric, 3), left(regexp_replace(query, '\\s+', ' ', 'g'), 110) from pg_stat_statements order by total_exec_time desc limit 20" >&2
+  fi
   # Latency at half of this target's maximum request rate.
   local half half_p99 half_rps
   half=$(( rps / 2 ))
@@ -152,12 +160,13 @@ measure() { # name, apps, verify(0/1, or "rows": count the naive collector's row
   local hz requests cpu_split
   hz=$(getconf CLK_TCK)
   requests=$(field "$main" requests)
+  # Issue 14's measure: server and PostgreSQL CPU together, per report acknowledged in the measured run.
   cpu_split=$(python3 -c "
-t, p, w, n, hz = $(( target1 - target0 )), $pg_used, $wrk_cpu, $requests, $hz
+t, p, w, n, r, hz = $(( target1 - target0 )), $pg_used, $wrk_cpu, $requests, $(field "$main" acked_reports), $hz
 busy = ($busy1 - $busy0) / max($total1 - $total0, 1)
-print(f'{t / hz / n * 1e6:.0f} / {p / hz / n * 1e6:.0f} / {w / n * 1e6:.0f} | {busy:.0%}')")
+print(f'{t / hz / n * 1e6:.0f} / {p / hz / n * 1e6:.0f} / {w / n * 1e6:.0f} / {(t + p) / hz / max(r, 1) * 1e6:.0f} | {busy:.0%}')")
   results+=("$1|$rps|$reports|$p50|$p99|$half_rps|$half_p99|$rss|$check|$cpu_split")
-  echo "$1: $rps req/s, $reports reports/s, p50 $p50 ms, p99 $p99 ms; at $half_rps req/s p99 $half_p99 ms; peak RSS $rss MB; $check; CPU µs/request target / PostgreSQL / wrk, machine busy: $cpu_split" >&2
+  echo "$1: $rps req/s, $reports reports/s, p50 $p50 ms, p99 $p99 ms; at $half_rps req/s p99 $half_p99 ms; peak RSS $rss MB; $check; CPU µs/request target / PostgreSQL / wrk, µs per report (target + PostgreSQL), machine busy: $cpu_split" >&2
 }
 
 # wrk sends everything from one loopback address: the per-client rate limit would refuse the load.
@@ -249,10 +258,10 @@ done
 echo
 echo "CPU per request during the measured run (user + system, µs):"
 echo
-echo "| Target | server (bare endpoint or Lookout) | PostgreSQL | wrk | machine busy |"
-echo "|---|---|---|---|---|"
+echo "| Target | server (bare endpoint or Lookout) | PostgreSQL | wrk | server + PostgreSQL per report acknowledged | machine busy |"
+echo "|---|---|---|---|---|---|"
 for r in "${results[@]}"; do
   IFS='|' read -r name _ _ _ _ _ _ _ _ split busy <<<"$r"
-  IFS='/' read -r server pg wrk <<<"$split"
-  echo "| $name | ${server// /} | ${pg// /} | ${wrk// /} | ${busy// /} |"
+  IFS='/' read -r server pg wrk per_report <<<"$split"
+  echo "| $name | ${server// /} | ${pg// /} | ${wrk// /} | ${per_report// /} | ${busy// /} |"
 done

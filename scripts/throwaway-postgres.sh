@@ -44,6 +44,8 @@ start_throwaway_postgres() {
   # Benchmarks set LOOKOUT_PG_DURABLE=1: PostgreSQL's durable defaults, so a 204 means on disk.
   local durability="-c fsync=off -c full_page_writes=off"
   [ "${LOOKOUT_PG_DURABLE:-0}" = 1 ] && durability=""
+  # LOOKOUT_PG_OPTIONS: extra server options (bench/run.sh's PG_STATEMENTS preloads pg_stat_statements).
+  durability="$durability ${LOOKOUT_PG_OPTIONS:-}"
   "${run_as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
     -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 $durability -c max_connections=300" start >/dev/null \
     || { cat "$PG_TMP/server.log"; return 1; }

@@ -27,7 +27,7 @@ public class GroupingBenchmarks
     public void Warm()
     {
         // Every group known and committed, as in a steady state.
-        foreach (var r in Reports) _book.Accept("app", r, ProblemGroups.Of(r)!, 1, _options, _alerts);
+        foreach (var r in Reports) _book.Accept("app", r, 1, _options, _alerts);
         _book.StartFlush();
         _book.Committed();
         _state = new ApplicationState { App = "app" };
@@ -44,7 +44,7 @@ public class GroupingBenchmarks
     {
         var r = Reports[_next++ & 4095];
         _alerts.Clear();
-        return _book.Accept("app", r, ProblemGroups.Of(r)!, (ulong)_next, _options, _alerts);
+        return _book.Accept("app", r, (ulong)_next, _options, _alerts)!;
     }
 
     [Benchmark(Description = "application state: accept a report (counts and group)")]

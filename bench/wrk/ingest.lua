@@ -3,6 +3,8 @@
 -- One connection per thread (wrk -t N -c N): responses then come back in request order, so each
 -- thread knows exactly how many reports every 2xx acknowledged. done() prints one JSON line.
 local apps = tonumber(os.getenv("LOOKOUT_BENCH_APPS") or "50")
+-- LOOKOUT_BENCH_MIX=legacy: every request one legacy CSP report (issue 14's per-report cost load).
+local legacy_only = os.getenv("LOOKOUT_BENCH_MIX") == "legacy"
 local agents = {
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36",
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -74,7 +76,7 @@ end
 function request()
   local app = "/r/app-" .. math.random(apps)
   local body, n, ctype
-  if math.random(10) <= 6 then
+  if legacy_only or math.random(10) <= 6 then
     body, n, ctype = legacy(), 1, "application/csp-report"
   else
     n = math.random(10)

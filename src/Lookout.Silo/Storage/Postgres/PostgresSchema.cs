@@ -407,5 +407,17 @@ internal static class PostgresSchema
                 salt bytea not null
             );
             """),
+        (12, """
+            -- Issue 14: the search indexes on the two low-cardinality columns cost every stored report two
+            -- index insertions (about a seventh of PostgreSQL's work per row each, bench/write.sh) and bought
+            -- nothing bench/search.sh could measure over 1 000 000 reports of one application: a value that
+            -- is common fills a page from the newest-first scan at once, a rare one is still found within
+            -- tens of milliseconds, and combined queries are narrowed by the host indexes. Dropping the
+            -- partitioned index drops its partitions' indexes, the pre-partitioning table's included.
+            drop index if exists lookout_reports_app_classification;
+            drop index if exists lookout_reports_app_violated;
+            drop index if exists lookout_reports_legacy_app_classification;
+            drop index if exists lookout_reports_legacy_app_violated;
+            """),
     ];
 }

@@ -260,5 +260,12 @@ internal static class SqliteSchema
                 salt blob not null
             );
             """),
+        (12, """
+            -- Issue 14: the search indexes on the two low-cardinality columns cost every stored report two
+            -- index insertions on the single writer and bought nothing the search benchmark could measure
+            -- (docs/PERFORMANCE.md): a common value fills a page from the newest-first scan at once.
+            drop index if exists lookout_reports_app_classification;
+            drop index if exists lookout_reports_app_violated;
+            """),
     ];
 }
