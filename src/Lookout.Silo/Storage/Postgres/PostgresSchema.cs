@@ -409,7 +409,7 @@ internal static class PostgresSchema
             """),
         (12, """
             -- Issue 14: the search indexes on the two low-cardinality columns cost every stored report two
-            -- index insertions (about a seventh of PostgreSQL's work per row each, bench/write.sh) and bought
+            -- index insertions (about 25 µs of PostgreSQL CPU each on the benchmark VM, docs/PERFORMANCE.md round 6) and bought
             -- nothing bench/search.sh could measure over 1 000 000 reports of one application: a value that
             -- is common fills a page from the newest-first scan at once, a rare one is still found within
             -- tens of milliseconds, and combined queries are narrowed by the host indexes. Dropping the
