@@ -7,8 +7,8 @@
 # reports/s, p50/p99 latency, peak RSS and every Lookout figure as a ratio of (a).
 # It also prints, per target, the CPU each component used per request during the measured run (Lookout
 # or the bare endpoint, PostgreSQL's processes, wrk) and how busy the machine was: where the time goes.
-# Knobs: LOOKOUT_BENCH_MIX=legacy (every request one legacy CSP report instead of the mix), DURATION (s, default 20), WARMUP (s, 20: long enough that the JIT's tiering has finished, which a
-# 5 s warm-up left running into the measurement), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
+# Knobs: LOOKOUT_BENCH_MIX=legacy (every request one legacy CSP report instead of the mix), DURATION (s, default 20), WARMUP (s, 20: a 5 s warm-up left the JIT's tiering running into the
+# measurement; round 6 found it still compiling 40-70 s in, so its final round used 40), CONNECTIONS (16), APPS (50), RSS_APPS (1000),
 # TARGETS (default "bare naive sqlite postgres apps": which of (a)-(f) to run; "hot" and "cluster" run only when
 # named), LOOKOUT_DIR (the checkout whose Lookout is measured, default this one; bench/ab.sh points it at
 # another commit). (e) "hot": one application takes all the load on one silo (one grain activation);
@@ -135,14 +135,14 @@ measure() { # name, apps, verify(0/1, or "rows": count the naive collector's row
     local have rows=""
     if [ "$3" = rows ]; then
       # The naive collector has no read API: its rows are what it stored (wait_ready's probe excluded).
-      have=$("${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -h "$PG_TMP" -p "$pg_port" -U postgres -d "$4" -c "select count(*) from naive_reports where app <> 'ready'")
+      have=$(psql_in "$4" "select count(*) from naive_reports where app <> 'ready'")
       set -- "$1" "$2" "$3"
     else
       have=$(stored)
     fi
     # The counted total and, on PostgreSQL, the raw events themselves: a gap between the two is a
     # counting fault, a gap to what wrk acknowledged is a loss (or the load's own bookkeeping).
-    [ -n "${4:-}" ] && rows=", $("${PG_RUN_AS[@]}" "$PG_BIN/psql" -tA -h "$PG_TMP" -p "$pg_port" -U postgres -d "$4" -c "select count(*) from lookout_reports") raw rows"
+    [ -n "${4:-}" ] && rows=", $(psql_in "$4" "select count(*) from lookout_reports") raw rows"
     if [ "$have" -ge "$acked" ] && [ "$have" -le $(( acked + inflight )) ]; then check="ok: $have stored$rows, $acked acknowledged, $inflight in flight at the end"
     else check="MISMATCH: $have stored$rows, $acked acknowledged, $inflight in flight"; fi
   fi

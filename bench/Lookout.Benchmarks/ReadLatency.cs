@@ -44,16 +44,8 @@ internal static class ReadLatency
             };
             foreach (var (name, run) in queries)
             {
-                for (var i = 0; i < 30; i++) await run();
-                var times = new List<double>();
-                for (var i = 0; i < 500; i++)
-                {
-                    var watch = Stopwatch.StartNew();
-                    await run();
-                    times.Add(watch.Elapsed.TotalMilliseconds);
-                }
-                times.Sort();
-                Console.WriteLine($"| {size:N0} | {seconds:F0} | {name} | {times[times.Count / 2]:F2} | {times[(int)(times.Count * 0.99)]:F2} |");
+                var (p50, p99) = await Latency.MeasureAsync(run, warmUp: 30, runs: 500);
+                Console.WriteLine($"| {size:N0} | {seconds:F0} | {name} | {p50:F2} | {p99:F2} |");
                 seconds = 0;
             }
         }

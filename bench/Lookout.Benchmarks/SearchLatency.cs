@@ -73,7 +73,7 @@ internal static class SearchLatency
         delays.Sort();
         Console.WriteLine();
         Console.WriteLine($"Findable after the commit returned (50 probes, shipped schema): found by the first search {firstTry} times; p50 {delays[delays.Count / 2]:F2} ms, max {delays[^1]:F2} ms (the search's own time included).");
-        TimeCounts(live);
+        await TimeCountsAsync(live);
         // The shipped schema (two search indexes, on blocked and document host), then with the two on
         // low-cardinality columns that migration 12 dropped put back, then without any search index: what each
         // costs the write path (bench/write.sh) buys here.
@@ -88,7 +88,7 @@ internal static class SearchLatency
     }
 
     // The counts query as the grain answers it (Orleans' local call not included): 24 h and 7 d sums.
-    private static void TimeCounts(LiveCounts live)
+    private static async Task TimeCountsAsync(LiveCounts live)
     {
         Console.WriteLine();
         Console.WriteLine($"Counts from the grain's live counts ({live.Entries:N0} counters):");
@@ -98,15 +98,12 @@ internal static class SearchLatency
         foreach (var (name, hours) in new[] { ("24 h", 24), ("7 d", 7 * 24) })
         {
             var until = DateTimeOffset.UtcNow;
-            var times = new List<double>();
-            for (var i = 0; i < 520; i++)
+            var (p50, p99) = await Latency.MeasureAsync(() =>
             {
-                var watch = Stopwatch.StartNew();
                 live.Sum(until.AddHours(-hours), until);
-                if (i >= 20) times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
-            Console.WriteLine($"| {name} | {times[times.Count / 2]:F3} | {times[(int)(times.Count * 0.99)]:F3} |");
+                return Task.CompletedTask;
+            }, warmUp: 20, runs: 500);
+            Console.WriteLine($"| {name} | {p50:F3} | {p99:F3} |");
         }
     }
 
@@ -120,17 +117,9 @@ internal static class SearchLatency
         foreach (var text in queries)
         {
             var request = new SearchRequest(App, SearchQuery.Parse(text, DateTimeOffset.UtcNow), null, 50);
-            var found = 0;
-            for (var i = 0; i < 5; i++) found = (await store.SearchAsync(request, CancellationToken.None)).Count;
-            var times = new List<double>();
-            for (var i = 0; i < 100; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                await store.SearchAsync(request, CancellationToken.None);
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
-            Console.WriteLine($"| `{text}` | {found} | {times[times.Count / 2]:F2} | {times[(int)(times.Count * 0.99)]:F2} |");
+            var found = (await store.SearchAsync(request, CancellationToken.None)).Count;
+            var (p50, p99) = await Latency.MeasureAsync(() => store.SearchAsync(request, CancellationToken.None), warmUp: 5, runs: 100);
+            Console.WriteLine($"| `{text}` | {found} | {p50:F2} | {p99:F2} |");
         }
     }
 
